@@ -1,0 +1,1 @@
+"""credgate gateway: OAuth-protected GraphQL federation over agency connectors."""

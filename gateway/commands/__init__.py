@@ -1,0 +1,1 @@
+"""The subcommands of ``credgate``, one module per group, each with ``register(subparsers)``."""

@@ -1,0 +1,73 @@
+"""``credgate demo``: prepare the embedded demo and serve it on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.demo import DemoSetup, prepare_demo
+from gateway.logging import configure_logging
+
+EXTRACT_TOKEN = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"  # noqa: S105 - a shell snippet, not a secret
+
+
+def describe(setup: DemoSetup) -> str:
+    """The text the demo prints: URL, clients, and a ready-to-paste query."""
+    document = setup.document()
+    officer = document["clients"]["officer"]
+    lines = [
+        "",
+        "credgate demo is ready.",
+        f"  GraphQL endpoint : {document['gateway']}",
+        f"  Token endpoint   : {document['token_endpoint']}",
+        f"  Data directory   : {document['data_dir']}  (facts also in demo.json)",
+        "",
+        "Demo OAuth clients (client_credentials grant):",
+    ]
+    for name, client in document["clients"].items():
+        lines.append(f"  {name:<24} id={client['client_id']}  secret={client['client_secret']}")
+        lines.append(f"  {'':<24} scope: {client['scope']}")
+    token_cmd = (
+        f"curl -s -u {officer['client_id']}:{officer['client_secret']} "
+        f"-d grant_type=client_credentials {document['token_endpoint']}"
+    )
+    query = '{"query":"{ me { role courtId officerId scopes } }"}'
+    lines += [
+        "",
+        "Try it (bash):",
+        f"  TOKEN=$({token_cmd} | {EXTRACT_TOKEN})",
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
+        f"       -d {shlex.quote(query)} {document['gateway']}",
+    ]
+    for hint in setup.extra.get("hints", []):
+        lines.append(f"  {hint}")
+    lines += ["", "Press Ctrl+C to stop.", ""]
+    return "\n".join(lines)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    setup = prepare_demo(args.data_dir, args.port)
+    configure_logging(setup.settings.log_level)
+    app = create_app(setup.settings)
+    print(describe(setup), flush=True)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``demo``."""
+    parser = subparsers.add_parser(
+        "demo", help="create the demo data directory (keys, database, clients) and serve it"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".credgate-demo"),
+        help="where to keep the demo (default ./.credgate-demo)",
+    )
+    parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
+    parser.set_defaults(handler=_demo)

@@ -1,0 +1,33 @@
+"""The per-request context every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+
+from gateway.auth.principal import Principal
+from gateway.services import Services
+
+
+@dataclass
+class RequestContext:
+    """What a resolver may know about the request it serves.
+
+    Attributes:
+        request_id: the id bound in logs and audit events.
+        principal: the authenticated caller.
+        services: the process-wide parts (stores, policy, audit, connectors).
+        request: the HTTP request.
+        response_extensions: extra top-level ``extensions`` for the response
+            (the audit receipt goes here).
+        memo: per-request cache (e.g. a case loaded once for the request).
+    """
+
+    request_id: str
+    principal: Principal
+    services: Services
+    request: Request
+    response_extensions: dict[str, Any] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""ASGI middleware of the gateway, one concern per module."""

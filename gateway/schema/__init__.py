@@ -1,0 +1,66 @@
+"""The GraphQL schema: root types merged from the domains, and the operation limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types.execution import ExecutionContext
+
+from gateway.schema.root import MUTATION_TYPES, QUERY_TYPES
+from gateway.settings import GraphQLLimits
+
+# Bounded: distinct documents are few (clients send fixed queries), and an
+# attacker sending random ones must not grow memory.
+CACHE_SIZE = 256
+
+
+class CredgateSchema(strawberry.Schema):
+    """strawberry's schema, minus its own error logging.
+
+    The endpoint classifies every error (gateway.schema.errors) and logs the
+    unexpected ones with the request's context; strawberry's logger would also
+    print expected ones, query text included, which may hold an ID number.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
+def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
+    """Build the schema with its limits, caches and error policy."""
+    limits = limits or GraphQLLimits()
+    # Factories, not instances: strawberry builds extensions per operation; the
+    # parser and validation caches are module-level LRUs shared across them.
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        partial(ParserCache, maxsize=CACHE_SIZE),
+        partial(ValidationCache, maxsize=CACHE_SIZE),
+        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+        partial(QueryDepthLimiter, max_depth=limits.max_depth),
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
+    query = merge_types("Query", QUERY_TYPES)
+    mutation = merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None
+    return CredgateSchema(
+        query=query,
+        mutation=mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not limits.field_suggestions),
+    )

@@ -1,0 +1,93 @@
+"""The gateway's runtime parts, built once per process from its settings.
+
+``build_services`` is where the app is assembled from plain parts (as Starlette
+apps are): each part is constructed here and handed what it needs, so tests can
+build the same graph against their own database and keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from gateway import migrate
+from gateway.auth.clients import ClientStore
+from gateway.auth.issuer import BuiltinAuthorizationServer
+from gateway.auth.jwks import KeySource, RemoteKeySource, StaticKeySource
+from gateway.auth.tokens import AccessTokenMinter
+from gateway.auth.validator import AccessTokenValidator, IssuerTrust
+from gateway.db import create_db_engine
+from gateway.keys import KeySet, load_keys
+from gateway.settings import Settings
+
+ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
+LifecycleHook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Services:
+    """Everything a request handler may use, built once at start-up."""
+
+    settings: Settings
+    engine: Engine
+    keys: KeySet
+    clients: ClientStore
+    token_validator: AccessTokenValidator
+    authorization_server: BuiltinAuthorizationServer | None
+    readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    on_startup: list[LifecycleHook] = field(default_factory=list)
+    on_shutdown: list[LifecycleHook] = field(default_factory=list)
+
+
+def _issuer_trusts(settings: Settings, keys: KeySet) -> list[IssuerTrust]:
+    trusts: list[IssuerTrust] = []
+    if settings.builtin_issuer:
+        builtin: KeySource = StaticKeySource(keys.jwks())
+        trusts.append(IssuerTrust(settings.issuer, settings.audience, builtin))
+    for external in settings.trusted_issuers:
+        trusts.append(
+            IssuerTrust(
+                external.issuer,
+                external.audience or settings.audience,
+                RemoteKeySource(external.jwks_url),
+            )
+        )
+    return trusts
+
+
+def build_services(settings: Settings, *, check_migrations: bool = True) -> Services:
+    """Build every part of the gateway; refuse to start on a broken or stale setup.
+
+    Raises:
+        ConfigError: a key or config file is missing or broken.
+        DatabaseBehind: the database needs `credgate db upgrade`.
+    """
+    keys = load_keys(settings.keys_dir)
+    engine = create_db_engine(settings.database_url)
+    if check_migrations:
+        hint = "credgate db upgrade " + (
+            f"--config {settings.config_file}"
+            if settings.config_file
+            else f"--data-dir {settings.data_dir}"
+        )
+        migrate.ensure_current(engine, hint=hint)
+    clients = ClientStore(engine)
+    server = None
+    if settings.builtin_issuer:
+        minter = AccessTokenMinter(
+            issuer=settings.issuer,
+            audience=settings.audience,
+            key=keys.token_signing,
+            lifetime_s=settings.token_lifetime_s,
+        )
+        server = BuiltinAuthorizationServer(clients, minter)
+    return Services(
+        settings=settings,
+        engine=engine,
+        keys=keys,
+        clients=clients,
+        token_validator=AccessTokenValidator(_issuer_trusts(settings, keys)),
+        authorization_server=server,
+    )
