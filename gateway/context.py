@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from gateway.access_record import AccessTrail
 from gateway.auth.principal import Principal
 from gateway.services import Services
 
@@ -20,6 +21,7 @@ class RequestContext:
         principal: the authenticated caller.
         services: the process-wide parts (stores, policy, audit, connectors).
         request: the HTTP request.
+        access: what the request did with personal data, for the audit log.
         response_extensions: extra top-level ``extensions`` for the response
             (the audit receipt goes here).
         memo: per-request cache (e.g. a case loaded once for the request).
@@ -29,5 +31,6 @@ class RequestContext:
     principal: Principal
     services: Services
     request: Request
+    access: AccessTrail = field(default_factory=AccessTrail)
     response_extensions: dict[str, Any] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)
