@@ -40,7 +40,7 @@ class FieldDecisionRecord:
 
     agency_kind: str
     dataset: str
-    field: str
+    name: str
     outcome: FieldOutcome
     policy_ids: list[str] = field(default_factory=list)
 
