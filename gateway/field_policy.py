@@ -1,0 +1,77 @@
+"""The seam between the federation and the policy engine: who may see which field.
+
+The federation asks one question per request, before any agency is called:
+"for this principal, in this context, how may each of these fields be shown?"
+The Cedar engine (``gateway.policy``) answers it; the federation only applies
+the answer (full value, masked value, or denied), so no resolver decides access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Protocol
+
+from gateway.auth.principal import Principal
+
+
+class Visibility(str, Enum):
+    """How a field may be shown."""
+
+    READ = "read"  # the full value
+    MASKED = "masked"  # the value through the field's mask
+    DENIED = "denied"  # null, with a FORBIDDEN error
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    """One field of one agency's dataset, e.g. ("bank", "bank.accounts", "balance")."""
+
+    agency_kind: str
+    dataset: str
+    name: str
+
+
+@dataclass(frozen=True)
+class FieldDecision:
+    """The decision on one field and the ids of the policies that made it."""
+
+    visibility: Visibility
+    policy_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccessContext:
+    """The facts of the request that policies may depend on (DESIGN.md §6).
+
+    Attributes:
+        case_open: the case invoked is open.
+        officer_assigned: the caller is an officer assigned to that case.
+        subject_is_respondent: the subject is a respondent of that case.
+        document_type: the kind of legal document invoked (e.g. 协助查询通知书).
+        document_valid: the document has not expired.
+        request_time: when the request was made (UTC).
+        extra: further typed facts for later policies (e.g. record dates).
+    """
+
+    case_open: bool
+    officer_assigned: bool
+    subject_is_respondent: bool
+    request_time: datetime
+    document_type: str = "assistance_inquiry_notice"
+    document_valid: bool = True
+    extra: Mapping[str, str | int | bool] = field(default_factory=dict)
+
+
+class FieldPolicy(Protocol):
+    """Decides, in one batch, how each requested field may be shown."""
+
+    policy_set_hash: str
+
+    def decide(
+        self, principal: Principal, context: AccessContext, fields: Sequence[FieldRef]
+    ) -> Mapping[FieldRef, FieldDecision]:
+        """Decide every field; a field missing from the answer counts as denied."""
+        ...
