@@ -36,10 +36,16 @@ class FieldRef:
 
 @dataclass(frozen=True)
 class FieldDecision:
-    """The decision on one field and the ids of the policies that made it."""
+    """The decision on one field and the ids of the policies that made it.
+
+    ``max_record_age_days`` bounds, for time-stamped datasets (lodging records),
+    how old a record may be: the federation narrows the query sent to the agency
+    to that window, so older records are never requested, let alone shown.
+    """
 
     visibility: Visibility
     policy_ids: tuple[str, ...] = ()
+    max_record_age_days: int | None = None
 
 
 @dataclass(frozen=True)
