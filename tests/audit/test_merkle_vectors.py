@@ -1,4 +1,9 @@
-"""The RFC 9162 proof vectors of transparency-dev/merkle, in shared/vectors/rfc9162/."""
+"""The RFC 9162 proof vectors of transparency-dev/merkle.
+
+A copy lives in tests/audit/vectors/rfc9162/ (Apache-2.0, LICENSE beside it) so the
+test runs on any checkout; ../shared/vectors/rfc9162/, when present, is used
+instead so a refreshed upstream copy is tested at once.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ import pytest
 from gateway.audit.errors import ProofError
 from gateway.audit.merkle import verify_consistency, verify_inclusion
 
-VECTOR_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "rfc9162"
+SHARED_VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "rfc9162"
+VENDORED_VECTORS = Path(__file__).resolve().parent / "vectors" / "rfc9162"
+VECTOR_ROOT = SHARED_VECTORS if SHARED_VECTORS.is_dir() else VENDORED_VECTORS
 
 if not VECTOR_ROOT.is_dir():
     pytest.skip(f"RFC 9162 vectors not found at {VECTOR_ROOT}", allow_module_level=True)
