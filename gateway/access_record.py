@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class FieldOutcome(str, Enum):
+class FieldOutcome(StrEnum):
     """How a requested field was answered."""
 
     RETURNED = "returned"

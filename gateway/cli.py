@@ -6,11 +6,22 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gateway.commands import db, demo, keys, schema, serve
+from gateway.commands import (
+    audit,
+    cases,
+    connector,
+    credit_list,
+    db,
+    demo,
+    keys,
+    policy,
+    schema,
+    serve,
+)
 from gateway.commands.common import fail
 from gateway.errors import ConfigError, CredgateError
 
-COMMAND_GROUPS = (serve, demo, keys, db, schema)
+COMMAND_GROUPS = (serve, demo, keys, db, schema, audit, credit_list, cases, connector, policy)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,9 @@ from gateway import migrate
 from gateway.auth import scopes
 from gateway.auth.clients import ClientRegistration, ClientStore, verify_secret
 from gateway.auth.principal import Role
+from gateway.credit_list.demo import demo_list_seeder
 from gateway.db import create_db_engine
+from gateway.demo_cases import demo_case_seeder
 from gateway.keys import init_keys
 from gateway.settings import Settings, load_settings
 
@@ -115,6 +117,10 @@ class DemoSetup:
 # each gets the settings and engine and returns entries for demo.json.
 DemoSeeder = Callable[[Settings, Engine], dict[str, Any]]
 DEMO_SEEDERS: list[DemoSeeder] = []
+# The demo agencies' databases and the enforcement cases on their debtors (issue 3).
+DEMO_SEEDERS.append(demo_case_seeder(DEMO_COURT_ID, DEMO_OFFICER_ID))
+# The dishonest-debtor list, some of those cases' respondents on it (issue 6).
+DEMO_SEEDERS.append(demo_list_seeder(DEMO_COURT_ID, DEMO_OFFICER_ID))
 DEMO_AGENCY_IDS: list[str] = [
     "bank-icbc",
     "bank-ccb",
@@ -196,7 +202,12 @@ def prepare_demo(data_dir: Path, port: int) -> DemoSetup:
         clients = _ensure_clients(ClientStore(engine), _known_secrets(data_dir))
         extra: dict[str, Any] = {}
         for seeder in DEMO_SEEDERS:
-            extra.update(seeder(settings, engine))
+            entries = seeder(settings, engine)
+            # Every seeder may add hints: keep them all, in seeder order.
+            hints = [*extra.get("hints", []), *entries.pop("hints", [])]
+            extra.update(entries)
+            if hints:
+                extra["hints"] = hints
     finally:
         engine.dispose()
     setup = DemoSetup(settings=settings, clients=clients, extra=extra)

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol
 
 from gateway.auth.principal import Principal
 
 
-class Visibility(str, Enum):
+class Visibility(StrEnum):
     """How a field may be shown."""
 
     READ = "read"  # the full value
@@ -59,6 +59,8 @@ class AccessContext:
         document_type: the kind of legal document invoked (e.g. 协助查询通知书).
         document_valid: the document has not expired.
         request_time: when the request was made (UTC).
+        case_court: the court the case belongs to; policies forbid an officer
+            of another court (``gateway.officer-of-another-court``).
         extra: further typed facts for later policies (e.g. record dates).
     """
 
@@ -68,6 +70,7 @@ class AccessContext:
     request_time: datetime
     document_type: str = "assistance_inquiry_notice"
     document_valid: bool = True
+    case_court: str | None = None
     extra: Mapping[str, str | int | bool] = field(default_factory=dict)
 
 

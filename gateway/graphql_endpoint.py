@@ -15,9 +15,11 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.audit.http import RequestAudit
 from gateway.auth.validator import InvalidToken
 from gateway.context import RequestContext
 from gateway.errors import CredgateError
+from gateway.middleware.body_limit import BodyTooLarge
 from gateway.schema.errors import PARSE_FAILED, VALIDATION_FAILED, classify_all
 from gateway.services import Services
 
@@ -102,6 +104,18 @@ class GraphQLEndpoint:
         self.services = services
 
     async def handle(self, request: Request) -> Response:
+        """Handle one request and release the answer once its audit event is durable."""
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        audit = RequestAudit(self.services.audit, request_id)
+        try:
+            response = await self._handle(request, audit)
+        except BodyTooLarge:
+            # A body that grew past the limit while streaming is a refusal too.
+            limit = self.services.settings.max_body_bytes
+            response = _request_error(f"Request body over {limit} bytes.", "PAYLOAD_TOO_LARGE", 413)
+        return await audit.seal(response)
+
+    async def _handle(self, request: Request, audit: RequestAudit) -> Response:
         """Authenticate, parse, execute one operation and shape the HTTP answer."""
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
@@ -116,25 +130,31 @@ class GraphQLEndpoint:
                 raise InvalidToken("no bearer token")
             principal = await self.services.token_validator.validate(token)
         except InvalidToken as error:
+            # The audit event gets the category only, never the token (DESIGN.md §7).
+            audit.unauthenticated("invalid_token" if token is not None else "missing_token")
             return _unauthorized(error, token is not None)
         except CredgateError as error:
+            audit.unauthenticated("issuer_unavailable")
             return json_response(
                 {"errors": [{"message": error.message, "extensions": error.extensions()}]}, 503
             )
         structlog.contextvars.bind_contextvars(
             client_id=principal.client_id, role=principal.role.value
         )
+        audit.authenticated(principal)
 
         parsed = _parse_body(await request.body())
         if isinstance(parsed, Response):
             return parsed
         query, variables, operation = parsed
+        audit.operation(query, operation)
         context = RequestContext(
             request_id=request.scope.get("state", {}).get("request_id", ""),
             principal=principal,
             services=self.services,
             request=request,
         )
+        audit.attach(context.access)
         result = await self.schema.execute(
             query, variable_values=variables, context_value=context, operation_name=operation
         )

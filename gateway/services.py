@@ -13,13 +13,18 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from gateway import migrate
+from gateway.agencies import AgencyRegistry, build_agency_registry
+from gateway.audit.log import AuditLog
 from gateway.auth.clients import ClientStore
 from gateway.auth.issuer import BuiltinAuthorizationServer
 from gateway.auth.jwks import KeySource, RemoteKeySource, StaticKeySource
 from gateway.auth.tokens import AccessTokenMinter
 from gateway.auth.validator import AccessTokenValidator, IssuerTrust
+from gateway.credit_list.service import CreditList
 from gateway.db import create_db_engine
+from gateway.field_policy import FieldPolicy
 from gateway.keys import KeySet, load_keys
+from gateway.policy import load_field_policy
 from gateway.settings import Settings
 
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
@@ -36,9 +41,13 @@ class Services:
     clients: ClientStore
     token_validator: AccessTokenValidator
     authorization_server: BuiltinAuthorizationServer | None
+    field_policy: FieldPolicy
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[LifecycleHook] = field(default_factory=list)
     on_shutdown: list[LifecycleHook] = field(default_factory=list)
+    audit: AuditLog | None = None
+    credit_list: CreditList | None = None
+    agencies: AgencyRegistry = field(default_factory=AgencyRegistry)
 
 
 def _issuer_trusts(settings: Settings, keys: KeySet) -> list[IssuerTrust]:
@@ -83,11 +92,35 @@ def build_services(settings: Settings, *, check_migrations: bool = True) -> Serv
             lifetime_s=settings.token_lifetime_s,
         )
         server = BuiltinAuthorizationServer(clients, minter)
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         keys=keys,
         clients=clients,
         token_validator=AccessTokenValidator(_issuer_trusts(settings, keys)),
         authorization_server=server,
+        field_policy=load_field_policy(settings),
     )
+    _add_audit(services)
+    services.credit_list = CreditList.from_keys(engine, keys)
+    _add_agencies(services)
+    return services
+
+
+def _add_agencies(services: Services) -> None:
+    services.agencies = build_agency_registry(services.settings)
+
+    async def close_agencies() -> None:
+        # The registry in use at shutdown: tests may have swapped in wrappers.
+        await services.agencies.aclose()
+
+    services.on_shutdown.append(close_agencies)
+
+
+def _add_audit(services: Services) -> None:
+    # Every request is recorded (fail closed), so the log's writability is readiness.
+    audit = AuditLog.from_settings(services.settings, services.engine, services.keys)
+    services.audit = audit
+    services.readiness_checks["audit"] = audit.readiness
+    services.on_startup.append(audit.start)
+    services.on_shutdown.append(audit.stop)

@@ -10,6 +10,7 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.demo import DemoSetup, prepare_demo
+from gateway.demo_remote import remote_demo_agencies
 from gateway.logging import configure_logging
 
 EXTRACT_TOKEN = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"  # noqa: S105 - a shell snippet, not a secret
@@ -52,9 +53,26 @@ def describe(setup: DemoSetup) -> str:
 def _demo(args: argparse.Namespace) -> int:
     setup = prepare_demo(args.data_dir, args.port)
     configure_logging(setup.settings.log_level)
+    if args.remote:
+        return _demo_remote(args, setup)
     app = create_app(setup.settings)
     print(describe(setup), flush=True)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def _demo_remote(args: argparse.Namespace, setup: DemoSetup) -> int:
+    # The agencies run as separate processes; they stop with the demo (finally).
+    with remote_demo_agencies(setup.settings, args.agency_port) as (settings, connectors):
+        app = create_app(settings)
+        print(describe(setup), flush=True)
+        for connector in connectors:
+            pid = connector.process.pid
+            print(f"  connector {connector.identity.id:<24} {connector.url}  pid {pid}")
+        print(
+            "  (kill one pid: its agency's fields turn null with AGENCY_UNAVAILABLE)\n", flush=True
+        )
+        uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
     return 0
 
 
@@ -70,4 +88,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="where to keep the demo (default ./.credgate-demo)",
     )
     parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
+    parser.add_argument(
+        "--remote",
+        action="store_true",
+        help="run each demo agency as its own connector service, reached over signed HTTP",
+    )
+    parser.add_argument(
+        "--agency-port", type=int, default=9101, help="first connector port with --remote"
+    )
     parser.set_defaults(handler=_demo)

@@ -6,7 +6,19 @@ resolvers live in the domain's own module.
 
 from __future__ import annotations
 
+from gateway.audit.schema import AuditQuery
+from gateway.credit_list.schema import CreditListMutation, CreditListQuery
+from gateway.schema.agencies import AgenciesQuery
+from gateway.schema.cases import CasesQuery
+from gateway.schema.investigation import InvestigationQuery
 from gateway.schema.me import MeQuery
 
-QUERY_TYPES: tuple[type, ...] = (MeQuery,)
-MUTATION_TYPES: tuple[type, ...] = ()
+QUERY_TYPES: tuple[type, ...] = (
+    MeQuery,
+    CreditListQuery,
+    AuditQuery,
+    InvestigationQuery,
+    CasesQuery,
+    AgenciesQuery,
+)
+MUTATION_TYPES: tuple[type, ...] = (CreditListMutation,)

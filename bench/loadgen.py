@@ -1,0 +1,168 @@
+"""Drive an HTTP endpoint at a fixed concurrency for a bounded time and measure it.
+
+wrk is used when it is installed (it costs the machine far less CPU than a Python
+client, which matters on two cores); otherwise a small asyncio/aiohttp load
+generator does the same job. Both report requests/s and latency percentiles; the
+server's CPU per request is read from /proc for the server's process ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one load run measured."""
+
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms_per_request: float | None
+    tool: str
+
+    @property
+    def rps(self) -> float:
+        """Successful requests per second."""
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def process_cpu_seconds(pids: Sequence[int]) -> float:
+    """User+system CPU seconds used so far by these processes (and their reaped children)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime, stime, cutime, cstime are fields 14-17 (1-based) of /proc/PID/stat.
+        total += sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
+    return total
+
+
+async def _asyncio_load(
+    url: str, body: bytes, headers: dict[str, str], concurrency: int, duration_s: float
+) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + duration_s
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                try:
+                    async with session.post(url, data=body, headers=headers) as response:
+                        await response.read()
+                        ok = response.status == 200
+                except aiohttp.ClientError:
+                    ok = False
+                if ok:
+                    latencies.append((time.perf_counter() - started) * 1000)
+                else:
+                    errors += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, errors
+
+
+_WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = {body}
+{headers}
+done = function(summary, latency, requests)
+  io.write(string.format("CREDGATE %d %d %f %f %f\\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read +
+    summary.errors.write + summary.errors.timeout, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def _wrk_load(
+    url: str, body: bytes, headers: dict[str, str], concurrency: int, duration_s: float
+) -> tuple[int, int, float, float, float]:
+    header_lines = "\n".join(
+        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()
+    )
+    script = _WRK_SCRIPT.format(body=json.dumps(body.decode()), headers=header_lines)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    try:
+        output = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                "1",
+                "-c",
+                str(concurrency),
+                "-d",
+                f"{duration_s:.0f}s",
+                "--timeout",
+                "10s",
+                "-s",
+                handle.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=duration_s + 30,
+        ).stdout
+    finally:
+        os.unlink(handle.name)
+    match = re.search(r"CREDGATE (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)", output)
+    if match is None:
+        raise RuntimeError(f"wrk printed no summary:\n{output}")
+    requests, errors = int(match[1]), int(match[2])
+    return requests, errors, float(match[3]), float(match[4]), float(match[5])
+
+
+def run_load(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    concurrency: int,
+    duration_s: float,
+    server_pids: Sequence[int] = (),
+    prefer_wrk: bool = True,
+) -> LoadResult:
+    """Load ``url`` with POSTs of ``body`` at ``concurrency`` for ``duration_s`` seconds."""
+    cpu_before = process_cpu_seconds(server_pids)
+    if prefer_wrk and shutil.which("wrk"):
+        requests, errors, seconds, p50, p99 = _wrk_load(url, body, headers, concurrency, duration_s)
+        # wrk counts non-2xx responses in errors.status but also in requests.
+        ok = requests - errors
+        tool = "wrk"
+    else:
+        started = time.monotonic()
+        latencies, errors = asyncio.run(_asyncio_load(url, body, headers, concurrency, duration_s))
+        seconds = time.monotonic() - started
+        ok = len(latencies)
+        ordered = sorted(latencies) or [0.0]
+        p50 = statistics.median(ordered)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        tool = "asyncio"
+    cpu = process_cpu_seconds(server_pids) - cpu_before if server_pids else None
+    cpu_per_request = cpu * 1000 / ok if cpu is not None and ok else None
+    return LoadResult(ok, errors, seconds, p50, p99, cpu_per_request, tool)

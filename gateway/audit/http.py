@@ -1,0 +1,133 @@
+"""The audit log's part in ``POST /graphql``: one outcome event per request.
+
+The endpoint records what it learns on a :class:`RequestAudit` as it goes
+(caller, operation, the request context), and hands it every response it is
+about to send, refused ones included. :meth:`RequestAudit.seal` appends the
+outcome event durably and only then releases the response, with the receipt
+in ``extensions.audit``; if the event cannot be made durable, it releases a
+503 ``AUDIT_UNAVAILABLE`` and no data instead (fail closed, DESIGN.md §7).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import structlog
+from starlette.responses import Response
+
+from gateway.access_record import AccessRecord, AccessTrail
+from gateway.audit.events import RequestFacts, document_hash, operation_name, outcome_draft
+from gateway.audit.log import AuditLog
+from gateway.audit.writer import AuditUnavailable
+from gateway.auth.principal import Principal
+
+__all__ = ["RequestAudit"]
+
+log = structlog.get_logger("gateway.audit")
+
+# Headers recomputed for the new body.
+_BODY_HEADERS = frozenset({"content-length", "content-type"})
+
+
+class RequestAudit:
+    """What the endpoint learns about one request, turned into its audit events.
+
+    Args:
+        audit_log: The gateway's audit log; without one every response is
+            refused with ``AUDIT_UNAVAILABLE`` (fail closed).
+        request_id: The request's id.
+    """
+
+    def __init__(self, audit_log: AuditLog | None, request_id: str) -> None:
+        self._log = audit_log
+        self.facts = RequestFacts(request_id=request_id)
+        self._trail: AccessTrail | None = None
+        self._intent_failed = False
+
+    def authenticated(self, principal: Principal) -> None:
+        """The token was valid: the caller is ``principal``."""
+        self.facts.principal = principal
+
+    def unauthenticated(self, category: str) -> None:
+        """Authentication failed; ``category`` says how, never with the token itself."""
+        self.facts.auth_failure = category
+
+    def operation(self, query: str, supplied_name: str | None) -> None:
+        """The GraphQL document was read: keep its hash and operation name."""
+        self.facts.document_hash = document_hash(query)
+        self.facts.operation_name = operation_name(query, supplied_name)
+
+    def attach(self, trail: AccessTrail) -> None:
+        """Make ``trail.before_fanout()`` write this request's intent event durably."""
+        self._trail = trail
+        audit_log = self._log
+
+        async def write_intent(record: AccessRecord) -> None:
+            try:
+                if audit_log is None:
+                    raise AuditUnavailable
+                await audit_log.intent_writer(self.facts)(record)
+            except AuditUnavailable:
+                self._intent_failed = True
+                raise
+
+        trail.write_intent = write_intent
+
+    async def seal(self, response: Response) -> Response:
+        """Append the outcome event, then release ``response`` with its receipt.
+
+        Args:
+            response: The JSON response the endpoint would send.
+
+        Returns:
+            The response with ``extensions.audit``; or, if the outcome cannot be
+            made durable or the intent could not be, a 503 without data.
+        """
+        body = _json_body(response)
+        codes = _error_codes(body)
+        record = self._trail.record if self._trail is not None else AccessRecord()
+        if self._intent_failed:
+            codes = [*codes, AuditUnavailable.code]
+        try:
+            if self._log is None:
+                raise AuditUnavailable
+            (event,) = await self._log.append([outcome_draft(self.facts, record, codes)])
+        except AuditUnavailable:
+            return _unavailable(None)
+        if self._intent_failed:
+            return _unavailable(event.receipt)
+        extensions = body.get("extensions")
+        body["extensions"] = {**(extensions if isinstance(extensions, dict) else {})}
+        body["extensions"]["audit"] = dict(event.receipt)
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in _BODY_HEADERS}
+        return Response(orjson.dumps(body), response.status_code, headers, "application/json")
+
+
+def _json_body(response: Response) -> dict[str, Any]:
+    try:
+        body = orjson.loads(bytes(response.body))
+    except orjson.JSONDecodeError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _error_codes(body: dict[str, Any]) -> list[str]:
+    codes = []
+    for error in body.get("errors") or []:
+        extensions = error.get("extensions") if isinstance(error, dict) else None
+        code = extensions.get("code") if isinstance(extensions, dict) else None
+        if isinstance(code, str):
+            codes.append(code)
+    return codes
+
+
+def _unavailable(receipt: object | None) -> Response:
+    error = AuditUnavailable()
+    body: dict[str, Any] = {
+        "errors": [{"message": error.message, "extensions": {"code": error.code}}]
+    }
+    if receipt is not None:
+        body["extensions"] = {"audit": receipt}
+    log.error("audit_fail_closed")
+    return Response(orjson.dumps(body), 503, media_type="application/json")

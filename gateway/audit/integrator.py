@@ -1,0 +1,162 @@
+"""The integrator: extends the Merkle tree with new events and signs checkpoints.
+
+One integrator at a time, across processes: each round holds the
+``audit_integrator`` lease row (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; the
+``BEGIN IMMEDIATE`` write lock on SQLite), so two gateways never sign two
+different checkpoints of the same size. Before signing, the round checks that
+the tree it extends is the one the previous checkpoint signed: the stored
+frontier must reproduce that checkpoint's size and root, and the checkpoint's
+own signature must verify. Appending leaves to a frontier only ever extends the
+tree, so the new checkpoint is consistent with the previous one by
+construction (RFC 9162 §2.1.4), the approach of Trillian Tessera. Every leaf is
+recomputed from its event, never taken from the stored hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import time
+
+import orjson
+import structlog
+from sqlalchemy.engine import Connection
+
+from gateway.audit.checkpoint import Checkpoint, NoteSigner, open_checkpoint
+from gateway.audit.errors import AuditError
+from gateway.audit.merkle import MerkleFrontier, leaf_hash
+from gateway.audit.store import AuditStore, StoredCheckpoint
+from gateway.db import run_sync
+
+__all__ = ["Integrator", "IntegrityFailure"]
+
+log = structlog.get_logger("gateway.audit")
+
+#: Most leaves added per round, so a round's transaction stays short.
+MAX_LEAVES_PER_ROUND = 50_000
+
+
+class IntegrityFailure(AuditError):
+    """The stored log does not extend the last signed checkpoint; nothing is signed."""
+
+    code = "AUDIT_INTEGRITY_FAILURE"
+
+
+class Integrator:
+    """Signs a checkpoint covering new events, at most ``interval_s`` after they arrive.
+
+    Args:
+        store: The audit store.
+        signer: Signs checkpoints with the audit key; its name is the log's origin.
+        interval_s: Longest wait before new events (from any process) are covered.
+    """
+
+    def __init__(self, store: AuditStore, signer: NoteSigner, interval_s: float = 0.5) -> None:
+        self._store = store
+        self._signer = signer
+        self.interval_s = interval_s
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.last_error: str | None = None
+
+    def integrate_once(self, *, wait: bool = False) -> bool:
+        """Cover every new event with a signed checkpoint (blocking).
+
+        Args:
+            wait: Wait for another integrator's round instead of skipping.
+
+        Returns:
+            Whether this process held the integrator lease.
+
+        Raises:
+            IntegrityFailure: If the stored events do not extend the last checkpoint.
+            AuditError: If the last checkpoint cannot be read or verified.
+        """
+        held = False
+        while True:
+            added: list[int] = []
+
+            def extend(connection: Connection, added: list[int] = added) -> StoredCheckpoint | None:
+                checkpoint = self._extend(connection)
+                if checkpoint is not None:
+                    added.append(checkpoint.size)
+                return checkpoint
+
+            held = self._store.integrate(extend, wait=wait) or held
+            # A round is capped; loop until the tree covers every event.
+            if not added or added[0] % MAX_LEAVES_PER_ROUND:
+                return held
+
+    def _extend(self, connection: Connection) -> StoredCheckpoint | None:
+        frontier = self._restore(self._store.latest_checkpoint(connection))
+        rows = AuditStore.entries_from(connection, frontier.size, MAX_LEAVES_PER_ROUND)
+        if not rows:
+            return None
+        for row in rows:
+            if row.idx != frontier.size:
+                raise IntegrityFailure(f"event {frontier.size} is missing (found {row.idx})")
+            leaf = leaf_hash(bytes(row.entry))
+            if not hmac.compare_digest(leaf, bytes(row.leaf_hash)):
+                raise IntegrityFailure(f"event {row.idx} does not match its stored leaf hash")
+            frontier.append(leaf)
+        root = frontier.root()
+        note = self._signer.sign(Checkpoint(self._signer.name, frontier.size, root))
+        return StoredCheckpoint(
+            size=frontier.size,
+            root_hash=root,
+            note=note,
+            frontier=orjson.dumps(frontier.to_dict()).decode("ascii"),
+            created_ms=time.time_ns() // 1_000_000,
+        )
+
+    def _restore(self, latest: StoredCheckpoint | None) -> MerkleFrontier:
+        if latest is None:
+            return MerkleFrontier()
+        signed = open_checkpoint(latest.note, self._signer.verifier)
+        frontier = MerkleFrontier.from_dict(orjson.loads(latest.frontier))
+        # The tree we extend must be exactly the one last signed (consistency).
+        if frontier.size != signed.size or not hmac.compare_digest(
+            frontier.root(), signed.root_hash
+        ):
+            raise IntegrityFailure(f"stored frontier does not match checkpoint {signed.size}")
+        return frontier
+
+    def notify(self) -> None:
+        """New events were committed: integrate soon."""
+        if self._wake is not None:
+            self._wake.set()
+
+    async def start(self) -> None:
+        """Start the background rounds in the running event loop."""
+        if self._task is not None and not self._task.done():
+            return
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(self._wake), name="audit-integrator"
+        )
+
+    async def stop(self) -> None:
+        """Finish the current round and stop."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self.notify()
+        await self._task
+        self._task = None
+
+    async def _run(self, wake: asyncio.Event) -> None:
+        while not self._stopping:
+            # Bounded wait: events committed by other processes wake nobody here.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self.interval_s)
+            wake.clear()
+            try:
+                await run_sync(self.integrate_once)
+            except Exception as error:
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.error("audit_integration_failed", error=self.last_error)
+            else:
+                self.last_error = None

@@ -1,0 +1,414 @@
+"""The audit log's tables and every SQL statement that touches them.
+
+Sequencing (DESIGN.md §7): one coordinator row, ``audit_sequence``, holds the
+next free index. A batch of events takes it ``FOR UPDATE`` inside the batch's
+own transaction, so indices are allocated and made durable together: a failed
+transaction gives its indices back, and no other writer (in any process) can
+allocate until it commits. A database sequence would leave gaps on rollback.
+On SQLite ``FOR UPDATE`` is not needed: every transaction starts with
+``BEGIN IMMEDIATE`` (gateway.db), which takes the database's write lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    and_,
+    exists,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from gateway.db import metadata
+
+__all__ = [
+    "AuditSequenceMissing",
+    "AuditStore",
+    "EventFilter",
+    "EventRow",
+    "SealedBatch",
+    "StoredCheckpoint",
+    "audit_checkpoints",
+    "audit_event_agencies",
+    "audit_events",
+    "audit_integrator",
+    "audit_sequence",
+    "audit_subjects",
+]
+
+#: The coordinator row: the next free leaf index.
+audit_sequence = Table(
+    "audit_sequence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("next_index", BigInteger, nullable=False),
+)
+
+#: One row per event: its canonical JSON (the leaf data) plus copies of the
+#: facts auditors filter on. The copies serve search only; verification reads
+#: ``entry`` alone.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("time_ms", BigInteger, nullable=False, index=True),
+    Column("request_id", String(64), nullable=False, index=True),
+    Column("principal_subject", String(128), nullable=True),
+    Column("client_id", String(64), nullable=True),
+    Column("role", String(16), nullable=True),
+    Column("court_id", String(64), nullable=True, index=True),
+    Column("officer_id", String(64), nullable=True, index=True),
+    Column("case_number", String(128), nullable=True, index=True),
+    Column("outcome", String(16), nullable=False),
+    Column("entry", LargeBinary, nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Column("receipt_signature", LargeBinary(64), nullable=False),
+)
+
+#: The agencies each event asked, for the agency filter and agency clients.
+audit_event_agencies = Table(
+    "audit_event_agencies",
+    metadata,
+    Column("event_idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("agency_id", String(64), primary_key=True, index=True),
+)
+
+#: Subjects, apart from the events: blind index plus AES-256-GCM ciphertext.
+#: Deleting a row or destroying its key leaves every proof valid, because the
+#: event commits only to the blind index and the ciphertext's hash.
+audit_subjects = Table(
+    "audit_subjects",
+    metadata,
+    Column("event_idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("blind_index", String(64), nullable=False, index=True),
+    Column("key_id", String(16), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+)
+
+#: Signed checkpoints, with the tree frontier the integrator extends next.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("frontier", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+#: The integrator's lease: one row, locked while a checkpoint is being made.
+audit_integrator = Table(
+    "audit_integrator",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("checkpoints", BigInteger, nullable=False),
+)
+
+
+@dataclass
+class SealedBatch:
+    """The rows of one batch of events, built once their indices are known."""
+
+    events: list[dict[str, Any]]
+    agencies: list[dict[str, Any]] = field(default_factory=list)
+    subjects: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What an auditor searches for; every field narrows the result."""
+
+    blind_index: str | None = None
+    officer_id: str | None = None
+    court_id: str | None = None
+    case_number: str | None = None
+    agency_id: str | None = None
+    outcome: str | None = None
+    kind: str | None = None
+    since_ms: int | None = None
+    until_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A checkpoint row: its signed note and the frontier it was made from."""
+
+    size: int
+    root_hash: bytes
+    note: str
+    frontier: str
+    created_ms: int
+
+
+#: A result row; SQLAlchemy's Row is typed by column tuple, which Core queries lack.
+EventRow = Any
+
+
+class AuditSequenceMissing(RuntimeError):
+    """The coordinator row is absent: the audit migration has not run."""
+
+
+class AuditStore:
+    """SQL access to the audit tables.
+
+    Args:
+        engine: The gateway's engine.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def append(self, seal: Callable[[int], SealedBatch], count: int) -> SealedBatch:
+        """Allocate ``count`` indices and insert the batch ``seal`` builds, atomically.
+
+        Args:
+            seal: Builds the batch's rows from its first index; runs while the
+                coordinator row is locked, so it must be quick.
+            count: How many events the batch holds.
+
+        Returns:
+            The batch as inserted.
+
+        Raises:
+            AuditSequenceMissing: If the coordinator row does not exist.
+            sqlalchemy.exc.SQLAlchemyError: If the database refuses the batch.
+        """
+        with self.engine.begin() as connection:
+            start = self._lock_sequence(connection)
+            batch = seal(start)
+            connection.execute(insert(audit_events), batch.events)
+            if batch.agencies:
+                connection.execute(insert(audit_event_agencies), batch.agencies)
+            if batch.subjects:
+                connection.execute(insert(audit_subjects), batch.subjects)
+            connection.execute(
+                update(audit_sequence)
+                .where(audit_sequence.c.id == 1)
+                .values(next_index=start + count)
+            )
+        return batch
+
+    @staticmethod
+    def _lock_sequence(connection: Connection) -> int:
+        # FOR UPDATE: concurrent batches (any process) queue here until we commit.
+        query = select(audit_sequence.c.next_index).where(audit_sequence.c.id == 1)
+        start = connection.execute(query.with_for_update()).scalar_one_or_none()
+        if start is None:
+            raise AuditSequenceMissing("audit_sequence has no row; run `credgate db upgrade`")
+        return int(start)
+
+    def probe(self, sample: SealedBatch) -> None:
+        """Check that a batch could be written now, then roll it back.
+
+        Args:
+            sample: Rows to try inserting (with an index no event uses).
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError: If the tables cannot be written.
+        """
+        with self.engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                self._lock_sequence(connection)
+                connection.execute(insert(audit_events), sample.events)
+                connection.execute(insert(audit_event_agencies), sample.agencies)
+                connection.execute(insert(audit_subjects), sample.subjects)
+            finally:
+                transaction.rollback()
+
+    def next_index(self) -> int:
+        """The coordinator's next free index (the number of events allocated)."""
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                select(audit_sequence.c.next_index).where(audit_sequence.c.id == 1)
+            ).scalar_one_or_none()
+        return int(value or 0)
+
+    def iter_events(self, start: int = 0, *, chunk: int = 5000) -> Iterator[EventRow]:
+        """Every stored event from index ``start`` on, in index order.
+
+        Args:
+            start: The first index wanted.
+            chunk: Rows read per query (bounded memory).
+
+        Yields:
+            Rows with ``idx``, ``entry``, ``leaf_hash``, ``receipt_signature``.
+        """
+        columns = (
+            audit_events.c.idx,
+            audit_events.c.entry,
+            audit_events.c.leaf_hash,
+            audit_events.c.receipt_signature,
+        )
+        after = start - 1
+        while True:
+            with self.engine.connect() as connection:
+                rows = connection.execute(
+                    select(*columns)
+                    .where(audit_events.c.idx > after)
+                    .order_by(audit_events.c.idx)
+                    .limit(chunk)
+                ).all()
+            yield from rows
+            if len(rows) < chunk:
+                return
+            after = int(rows[-1].idx)
+
+    def event(self, index: int) -> EventRow | None:
+        """One event's full row, or ``None``."""
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(audit_events).where(audit_events.c.idx == index)
+            ).first()
+
+    def search(self, where: EventFilter, after: int, limit: int) -> list[EventRow]:
+        """Events matching ``where`` with an index above ``after``, in index order.
+
+        Args:
+            where: The filter.
+            after: Only events with a larger index (cursor pagination).
+            limit: At most this many rows.
+
+        Returns:
+            The matching rows.
+        """
+        query = select(audit_events).where(and_(audit_events.c.idx > after, *_conditions(where)))
+        with self.engine.connect() as connection:
+            return list(connection.execute(query.order_by(audit_events.c.idx).limit(limit)).all())
+
+    def subjects(self, indices: Sequence[int]) -> list[EventRow]:
+        """The subject rows of these events, in (event, position) order."""
+        if not indices:
+            return []
+        query = (
+            select(audit_subjects)
+            .where(audit_subjects.c.event_idx.in_(list(indices)))
+            .order_by(audit_subjects.c.event_idx, audit_subjects.c.position)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).all())
+
+    def leaf_hashes(self, size: int) -> list[bytes]:
+        """The stored leaf hashes of the first ``size`` events (for proofs)."""
+        query = (
+            select(audit_events.c.leaf_hash)
+            .where(audit_events.c.idx < size)
+            .order_by(audit_events.c.idx)
+        )
+        with self.engine.connect() as connection:
+            return [bytes(value) for value in connection.execute(query).scalars()]
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """Every stored checkpoint, smallest tree first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(audit_checkpoints).order_by(audit_checkpoints.c.size)
+            ).all()
+        return [_checkpoint(row) for row in rows]
+
+    def latest_checkpoint(self, connection: Connection | None = None) -> StoredCheckpoint | None:
+        """The checkpoint of the largest tree, or ``None`` before the first."""
+        query = select(audit_checkpoints).order_by(audit_checkpoints.c.size.desc()).limit(1)
+        if connection is not None:
+            row = connection.execute(query).first()
+        else:
+            with self.engine.connect() as own:
+                row = own.execute(query).first()
+        return None if row is None else _checkpoint(row)
+
+    def integrate(
+        self, extend: Callable[[Connection], StoredCheckpoint | None], *, wait: bool = False
+    ) -> bool:
+        """Run ``extend`` holding the integrator lease and store its checkpoint.
+
+        Args:
+            extend: Reads the new events and returns the checkpoint to store,
+                or ``None`` when there is nothing new.
+            wait: Wait for a busy lease instead of skipping this round.
+
+        Returns:
+            Whether this process held the lease (another integrator may).
+        """
+        with self.engine.begin() as connection:
+            # SKIP LOCKED: a second integrator (another process) skips this round
+            # instead of queueing behind the first (one integrator at a time).
+            lease = connection.execute(
+                select(audit_integrator.c.checkpoints)
+                .where(audit_integrator.c.id == 1)
+                .with_for_update(skip_locked=not wait)
+            ).scalar_one_or_none()
+            if lease is None:
+                return False
+            checkpoint = extend(connection)
+            if checkpoint is not None:
+                connection.execute(insert(audit_checkpoints).values(**checkpoint.__dict__))
+                connection.execute(
+                    update(audit_integrator)
+                    .where(audit_integrator.c.id == 1)
+                    .values(checkpoints=lease + 1)
+                )
+        return True
+
+    @staticmethod
+    def entries_from(connection: Connection, start: int, limit: int) -> list[EventRow]:
+        """Events from index ``start`` on (at most ``limit``), inside a transaction."""
+        query = (
+            select(audit_events.c.idx, audit_events.c.entry, audit_events.c.leaf_hash)
+            .where(audit_events.c.idx >= start)
+            .order_by(audit_events.c.idx)
+            .limit(limit)
+        )
+        return list(connection.execute(query).all())
+
+
+def _conditions(where: EventFilter) -> list[Any]:
+    c = audit_events.c
+    pairs = (
+        (where.officer_id, c.officer_id),
+        (where.court_id, c.court_id),
+        (where.case_number, c.case_number),
+        (where.outcome, c.outcome),
+        (where.kind, c.kind),
+    )
+    conditions: list[Any] = [column == value for value, column in pairs if value is not None]
+    if where.since_ms is not None:
+        conditions.append(c.time_ms >= where.since_ms)
+    if where.until_ms is not None:
+        conditions.append(c.time_ms < where.until_ms)
+    if where.agency_id is not None:
+        agency = audit_event_agencies.c
+        conditions.append(
+            exists().where(and_(agency.event_idx == c.idx, agency.agency_id == where.agency_id))
+        )
+    if where.blind_index is not None:
+        subject = audit_subjects.c
+        conditions.append(
+            exists().where(
+                and_(subject.event_idx == c.idx, subject.blind_index == where.blind_index)
+            )
+        )
+    return conditions
+
+
+def _checkpoint(row: EventRow) -> StoredCheckpoint:
+    return StoredCheckpoint(
+        size=int(row.size),
+        root_hash=bytes(row.root_hash),
+        note=str(row.note),
+        frontier=str(row.frontier),
+        created_ms=int(row.created_ms),
+    )

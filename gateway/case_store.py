@@ -1,0 +1,354 @@
+"""Courts, officers and enforcement cases: the one module that talks SQL for them.
+
+A case carries what the legal-authority check needs: its court and status, the
+officers assigned to it, its respondents (judgment debtors) and the
+assistance-inquiry notice (协助查询通知书) on which agencies are asked.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+from gateway.db import metadata
+from gateway.errors import CredgateError
+
+__all__ = [
+    "Case",
+    "CaseConflict",
+    "CaseEntry",
+    "CaseStatus",
+    "CaseStore",
+    "Court",
+    "Document",
+    "Officer",
+    "Respondent",
+]
+
+CaseStatus = Literal["open", "closed"]
+
+courts = Table(
+    "courts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+)
+
+officers = Table(
+    "officers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("court_id", String(64), ForeignKey("courts.id"), nullable=False),
+    Column("name", String(100)),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("case_number", String(64), primary_key=True),
+    Column("court_id", String(64), ForeignKey("courts.id"), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("filed_on", Date, nullable=False),
+    Column("document_type", String(64), nullable=False),
+    Column("document_number", String(128), nullable=False),
+    Column("document_valid_until", Date),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('open', 'closed')", name="status"),
+)
+
+case_officers = Table(
+    "case_officers",
+    metadata,
+    Column(
+        "case_number",
+        String(64),
+        ForeignKey("cases.case_number", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("officer_id", String(64), ForeignKey("officers.id"), primary_key=True),
+    Index(None, "officer_id"),
+)
+
+case_respondents = Table(
+    "case_respondents",
+    metadata,
+    Column(
+        "case_number",
+        String(64),
+        ForeignKey("cases.case_number", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("id_type", String(16), primary_key=True),
+    Column("id_number", String(32), primary_key=True),
+    Column("name", String(100)),
+)
+
+
+class CaseConflict(CredgateError):
+    """A case cannot be saved as given, e.g. it names an officer of another court."""
+
+    code = "CASE_CONFLICT"
+
+
+@dataclass(frozen=True)
+class Court:
+    """A court, e.g. ``Court("court-wuzhi", "武陟县人民法院")``."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Officer:
+    """An enforcement officer of a court."""
+
+    id: str
+    court_id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Respondent:
+    """A judgment debtor named in a case: ``id_type`` is ``resident_id`` or ``uscc``."""
+
+    id_type: str
+    id_number: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """The legal document agencies are asked on, e.g. an assistance-inquiry notice."""
+
+    type: str
+    number: str
+    valid_until: datetime.date | None = None
+
+    def valid_on(self, day: datetime.date) -> bool:
+        """Whether the document is still in force on ``day``."""
+        return self.valid_until is None or day <= self.valid_until
+
+
+@dataclass(frozen=True)
+class Case:
+    """An enforcement case with its assigned officers and respondents."""
+
+    case_number: str
+    court: Court
+    status: CaseStatus
+    filed_on: datetime.date
+    document: Document
+    officer_ids: tuple[str, ...]
+    respondents: tuple[Respondent, ...]
+
+    @property
+    def is_open(self) -> bool:
+        """Whether enforcement is still under way."""
+        return self.status == "open"
+
+    def is_assigned(self, officer_id: str | None) -> bool:
+        """Whether the officer is assigned to this case."""
+        return officer_id is not None and officer_id in self.officer_ids
+
+    def respondent(self, id_type: str, id_number: str) -> Respondent | None:
+        """The respondent with this identifier, if the case names one."""
+        for respondent in self.respondents:
+            if respondent.id_type == id_type and respondent.id_number == id_number:
+                return respondent
+        return None
+
+
+@dataclass(frozen=True)
+class CaseEntry:
+    """A case as an import or the demo provides it: the case plus its people."""
+
+    case_number: str
+    court: Court
+    status: CaseStatus
+    filed_on: datetime.date
+    document: Document
+    officers: tuple[Officer, ...]
+    respondents: tuple[Respondent, ...]
+
+
+class CaseStore:
+    """Reads and writes courts, officers and cases (sync; offload with ``run_sync``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def save(self, entry: CaseEntry) -> bool:
+        """Insert or replace a case, its officers and respondents in one transaction.
+
+        Courts and officers named by the entry are created if missing; a court's
+        name is brought up to date. Saving the same entry twice changes nothing.
+
+        Returns:
+            Whether the case was new.
+
+        Raises:
+            CaseConflict: an officer belongs to another court than the case.
+        """
+        with self._engine.begin() as connection:
+            _upsert_court(connection, entry.court)
+            for officer in entry.officers:
+                _ensure_officer(connection, officer, entry.court.id)
+            return _upsert_case(connection, entry)
+
+    def case(self, case_number: str) -> Case | None:
+        """The case with this number, or ``None``."""
+        with self._engine.connect() as connection:
+            found = _load_cases(connection, [case_number])
+        return found[0] if found else None
+
+    def cases_of_officer(self, officer_id: str) -> list[Case]:
+        """The cases the officer is assigned to, newest filing first."""
+        with self._engine.connect() as connection:
+            numbers = connection.execute(
+                select(case_officers.c.case_number).where(case_officers.c.officer_id == officer_id)
+            ).scalars()
+            return _load_cases(connection, list(numbers))
+
+
+def _upsert_court(connection: Connection, court: Court) -> None:
+    name = connection.execute(select(courts.c.name).where(courts.c.id == court.id)).scalar()
+    if name is None:
+        connection.execute(insert(courts).values(id=court.id, name=court.name))
+    elif name != court.name:
+        connection.execute(update(courts).where(courts.c.id == court.id).values(name=court.name))
+
+
+def _ensure_officer(connection: Connection, officer: Officer, court_id: str) -> None:
+    row = connection.execute(select(officers).where(officers.c.id == officer.id)).first()
+    if row is None:
+        connection.execute(
+            insert(officers).values(id=officer.id, court_id=court_id, name=officer.name)
+        )
+        return
+    if row.court_id != court_id:
+        raise CaseConflict(
+            f"officer {officer.id} belongs to court {row.court_id}, not to {court_id}",
+            field="officers",
+        )
+    if officer.name is not None and officer.name != row.name:
+        connection.execute(
+            update(officers).where(officers.c.id == officer.id).values(name=officer.name)
+        )
+
+
+def _upsert_case(connection: Connection, entry: CaseEntry) -> bool:
+    values: dict[str, Any] = {
+        "court_id": entry.court.id,
+        "status": entry.status,
+        "filed_on": entry.filed_on,
+        "document_type": entry.document.type,
+        "document_number": entry.document.number,
+        "document_valid_until": entry.document.valid_until,
+        "updated_at": datetime.datetime.now(datetime.UTC),
+    }
+    number = entry.case_number
+    exists = connection.execute(
+        select(cases.c.case_number).where(cases.c.case_number == number)
+    ).first()
+    if exists is None:
+        connection.execute(insert(cases).values(case_number=number, **values))
+    else:
+        connection.execute(update(cases).where(cases.c.case_number == number).values(**values))
+        connection.execute(delete(case_officers).where(case_officers.c.case_number == number))
+        connection.execute(delete(case_respondents).where(case_respondents.c.case_number == number))
+    _insert_people(connection, entry)
+    return exists is None
+
+
+def _insert_people(connection: Connection, entry: CaseEntry) -> None:
+    """The case's officer assignments and respondents (each listed once)."""
+    number = entry.case_number
+    officer_ids = sorted({officer.id for officer in entry.officers})
+    if officer_ids:
+        connection.execute(
+            insert(case_officers),
+            [{"case_number": number, "officer_id": officer_id} for officer_id in officer_ids],
+        )
+    respondents = {(r.id_type, r.id_number): r for r in entry.respondents}
+    if respondents:
+        connection.execute(
+            insert(case_respondents),
+            [
+                {
+                    "case_number": number,
+                    "id_type": r.id_type,
+                    "id_number": r.id_number,
+                    "name": r.name,
+                }
+                for r in respondents.values()
+            ],
+        )
+
+
+def _load_cases(connection: Connection, numbers: Sequence[str]) -> list[Case]:
+    if not numbers:
+        return []
+    rows = connection.execute(
+        select(cases, courts.c.name.label("court_name"))
+        .join(courts, courts.c.id == cases.c.court_id)
+        .where(cases.c.case_number.in_(numbers))
+        .order_by(cases.c.filed_on.desc(), cases.c.case_number)
+    ).all()
+    assigned = _grouped(
+        connection.execute(
+            select(case_officers.c.case_number, case_officers.c.officer_id)
+            .where(case_officers.c.case_number.in_(numbers))
+            .order_by(case_officers.c.officer_id)
+        )
+    )
+    named = _grouped(
+        connection.execute(
+            select(
+                case_respondents.c.case_number,
+                case_respondents.c.id_type,
+                case_respondents.c.id_number,
+                case_respondents.c.name,
+            )
+            .where(case_respondents.c.case_number.in_(numbers))
+            .order_by(case_respondents.c.id_type, case_respondents.c.id_number)
+        )
+    )
+    return [
+        Case(
+            case_number=row.case_number,
+            court=Court(row.court_id, row.court_name),
+            status="open" if row.status == "open" else "closed",
+            filed_on=row.filed_on,
+            document=Document(row.document_type, row.document_number, row.document_valid_until),
+            officer_ids=tuple(officer_id for (officer_id,) in assigned.get(row.case_number, ())),
+            respondents=tuple(Respondent(*rest) for rest in named.get(row.case_number, ())),
+        )
+        for row in rows
+    ]
+
+
+def _grouped(rows: Iterable[Any]) -> Mapping[str, list[tuple[Any, ...]]]:
+    """Rows keyed by their first column, the rest of each row kept in order."""
+    grouped: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(tuple(row[1:]))
+    return grouped

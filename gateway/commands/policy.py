@@ -1,0 +1,170 @@
+"""``credgate policy``: check a policy directory, explain a field decision.
+
+``check`` runs the very checks the gateway runs at start-up, so an agency can
+test its Cedar file before it deploys. ``explain`` answers, for a principal,
+a context and some fields, how each field would be shown and which policies
+decided it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.auth.principal import Principal, Role
+from gateway.commands.common import add_location_options, fail, settings_from
+from gateway.field_policy import AccessContext, FieldDecision, FieldRef, Visibility
+from gateway.policy import CedarFieldPolicy, field_ref, policy_dir
+from gateway.policy_loader import check_policy_dir, load_policy_dir
+
+_FACTS = ("case_open", "officer_assigned", "subject_is_respondent", "document_valid")
+
+
+def _directory(args: argparse.Namespace) -> Path:
+    return Path(args.dir) if args.dir is not None else policy_dir(settings_from(args))
+
+
+def _check(args: argparse.Namespace) -> int:
+    directory = _directory(args)
+    problems = check_policy_dir(directory)
+    for problem in problems:
+        print(problem)
+    if problems:
+        return fail(f"{len(problems)} problem(s) in {directory}", 1)
+    loaded = load_policy_dir(directory)
+    print(f"{directory}: {len(loaded.sources)} policies, all sound (sha256 {loaded.hash})")
+    return 0
+
+
+def _context_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: cannot read the context: {error}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: the context must be a JSON object")
+    return raw
+
+
+def _access_context(args: argparse.Namespace) -> AccessContext:
+    """The context from ``--context FILE`` (snake_case keys), overridden by the flags."""
+    raw = _context_file(args.context)
+    for name in (*_FACTS, "document_type", "case_court", "request_time"):
+        if getattr(args, name) is not None:
+            raw[name] = getattr(args, name)
+    moment = raw.get("request_time")
+    when = datetime.fromisoformat(moment) if isinstance(moment, str) else datetime.now(UTC)
+    return AccessContext(
+        case_open=bool(raw.get("case_open", False)),
+        officer_assigned=bool(raw.get("officer_assigned", False)),
+        subject_is_respondent=bool(raw.get("subject_is_respondent", False)),
+        request_time=when,
+        document_type=str(raw.get("document_type", "assistance_inquiry_notice")),
+        document_valid=bool(raw.get("document_valid", True)),
+        case_court=raw.get("case_court"),
+    )
+
+
+def _principal(args: argparse.Namespace) -> Principal:
+    return Principal(
+        subject=args.subject,
+        client_id="credgate-policy-explain",
+        role=Role(args.principal_role),
+        scopes=frozenset(args.scope or ()),
+        issuer="credgate-policy-explain",
+        token_id="explain",  # noqa: S106 - a label, not a secret: no token exists here
+        court_id=args.court,
+        agency_id=args.agency,
+        officer_id=args.subject if args.principal_role == Role.OFFICER.value else None,
+    )
+
+
+def _describe(policy: CedarFieldPolicy, ref: FieldRef, decision: FieldDecision) -> dict[str, Any]:
+    sources = policy.loaded.sources
+    return {
+        "field": f"{ref.dataset}.{ref.name}",
+        "decision": decision.visibility.value,
+        "policies": [
+            {
+                "id": pid,
+                "effect": sources[pid].effect,
+                "at": f"{sources[pid].path}:{sources[pid].line}",
+            }
+            for pid in decision.policy_ids
+        ],
+        "max_record_age_days": decision.max_record_age_days,
+    }
+
+
+def _print_human(explained: dict[str, Any]) -> None:
+    print(f"{explained['field']}: {explained['decision']}")
+    for item in explained["policies"]:
+        print(f"  {item['effect']} {item['id']}  ({item['at']})")
+    if not explained["policies"] and explained["decision"] == Visibility.DENIED.value:
+        print("  no policy permits it (Cedar denies by default)")
+    if explained["max_record_age_days"] is not None:
+        print(f"  records at most {explained['max_record_age_days']} days old")
+
+
+def _explain(args: argparse.Namespace) -> int:
+    try:
+        refs = [field_ref(name) for name in args.field]
+        context = _access_context(args)
+    except ValueError as error:
+        return fail(str(error), 2)
+    policy = CedarFieldPolicy(load_policy_dir(_directory(args)), cache_size=0)
+    decisions = policy.decide(_principal(args), context, refs)
+    explained = [_describe(policy, ref, decisions[ref]) for ref in refs]
+    if args.json:
+        print(
+            json.dumps({"policy_set_hash": policy.policy_set_hash, "fields": explained}, indent=2)
+        )
+    else:
+        for item in explained:
+            _print_human(item)
+    return 0
+
+
+def _add_explain(policy_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = policy_commands.add_parser(
+        "explain", help="how a field would be shown to a principal, and which policies decided"
+    )
+    add_location_options(parser)
+    parser.add_argument("--dir", default=None, help="policy directory (default: as configured)")
+    parser.add_argument(
+        "--principal-role", required=True, choices=[role.value for role in Role], help="role"
+    )
+    parser.add_argument("--subject", default="explain", help="principal id (default 'explain')")
+    parser.add_argument("--court", default=None, help="court of an officer, auditor or admin")
+    parser.add_argument("--agency", default=None, help="agency of an agency client")
+    parser.add_argument("--scope", action="append", help="a token scope (repeatable)")
+    parser.add_argument(
+        "--field", action="append", required=True, help="e.g. bank.accounts.balance (repeatable)"
+    )
+    parser.add_argument("--context", type=Path, default=None, help="JSON file of context facts")
+    for fact in _FACTS:
+        flag = "--" + fact.replace("_", "-")
+        parser.add_argument(flag, dest=fact, action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--document-type", default=None, help="kind of legal document")
+    parser.add_argument("--case-court", default=None, help="court the case belongs to")
+    parser.add_argument("--request-time", default=None, help="ISO 8601 time (default now)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(handler=_explain)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``policy check`` and ``policy explain``."""
+    parser = subparsers.add_parser("policy", help="check and explain the Cedar field policies")
+    policy_commands = parser.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+    check = policy_commands.add_parser(
+        "check", help="check a policy directory as the gateway does at start-up"
+    )
+    add_location_options(check)
+    check.add_argument("dir", nargs="?", default=None, help="directory (default: as configured)")
+    check.set_defaults(handler=_check)
+    _add_explain(policy_commands)

@@ -1,0 +1,95 @@
+"""How the list keeps identifiers: a keyed blind index to find them, ciphertext to show them.
+
+A listed debtor's ID number is needed in three shapes: to find the entries of
+a subject an agency asks about (an index), in full for the court that published
+it and for the agencies following the change feed, and masked on the public
+list. The database therefore holds
+
+* ``subject_index``: HMAC-SHA256 under the blind-index key of the normalised
+  identifier (RFC 2104). ID numbers are low-entropy (region, birth date, order
+  code: about 10^11 candidates), so an unkeyed hash is brute-forceable; the key
+  lives in the key directory, never in the database (DESIGN.md §7).
+* ``id_ciphertext``: AES-256-GCM of the identifier (NIST SP 800-38D), with a
+  random 96-bit nonce, under a key derived with HKDF (RFC 5869) from the
+  subject-encryption key, so a dump or a replica of the database does not hand
+  out a million ID numbers. The blind index is the associated data: a
+  ciphertext copied onto another row no longer decrypts.
+* ``id_masked``: the public form (first 6 and last 4 characters kept), which
+  is public by law and needs no key to show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from connectors.subject import Subject
+from gateway.errors import CredgateError
+
+_NONCE_BYTES = 12
+# Domain separation: the audit log uses the same master key for its own ciphertexts.
+_HKDF_INFO = b"credgate/credit-list/id-number/v1"
+
+
+class SealBroken(CredgateError):
+    """A stored identifier does not decrypt: wrong key, or the row was tampered with."""
+
+    code = "SEAL_BROKEN"
+
+
+@dataclass(frozen=True, slots=True)
+class SealedSubject:
+    """The stored shapes of one identifier."""
+
+    index: str
+    ciphertext: bytes
+    masked: str
+
+
+def mask_id(id_number: str) -> str:
+    """The public form of an ID number: first 6 and last 4 characters, the rest ``*``."""
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+class SubjectSealer:
+    """Computes blind indexes and seals and opens stored identifiers."""
+
+    def __init__(self, blind_index_key: bytes, encryption_key: bytes) -> None:
+        self._index_key = blind_index_key
+        derived = HKDF(hashes.SHA256(), 32, salt=None, info=_HKDF_INFO).derive(encryption_key)
+        self._aead = AESGCM(derived)
+
+    def index(self, id_type: str, id_number: str) -> str:
+        """The blind index of a normalised identifier (hex).
+
+        The type is part of the message: a resident ID and a credit code are both
+        18 characters, and must never share an index.
+        """
+        message = f"{id_type}:{id_number}".encode()
+        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+
+    def seal(self, subject: Subject) -> SealedSubject:
+        """The index, ciphertext and masked form of a subject's identifier."""
+        index = self.index(subject.id_type, subject.id_number)
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = nonce + self._aead.encrypt(nonce, subject.id_number.encode(), index.encode())
+        return SealedSubject(index, sealed, mask_id(subject.id_number))
+
+    def open(self, ciphertext: bytes, index: str) -> str:
+        """The identifier sealed under ``index``.
+
+        Raises:
+            SealBroken: the ciphertext is not this row's.
+        """
+        nonce, body = ciphertext[:_NONCE_BYTES], ciphertext[_NONCE_BYTES:]
+        try:
+            return self._aead.decrypt(nonce, body, index.encode()).decode()
+        except InvalidTag:
+            raise SealBroken("A stored identifier failed its integrity check.") from None

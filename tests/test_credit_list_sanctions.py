@@ -1,0 +1,121 @@
+"""Sanction reports, oversight figures and the audit of look-ups, through HTTP."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import text
+
+from gateway.audit.subjects import SubjectCipher
+from tests.conftest import Gateway
+from tests.credit_list_support import (
+    CHANGES,
+    REMOVE,
+    SANCTION,
+    STATUS,
+    SUMMARY,
+    bad_check_digit,
+    list_actors,
+    resident_id,
+    today,
+)
+
+
+def _sanction(entry: str, measure: str = "REFUSE_LOAN", on: str | None = None) -> dict[str, str]:
+    return {"entry": entry, "measure": measure, "on": on or today(), "outcome": "APPLIED"}
+
+
+async def test_agency_reports_sanctions_and_oversight_sees_them(gateway: Gateway) -> None:
+    actors = await list_actors(gateway)
+    entry = await actors.publish(resident_id(1), "(2024)豫0823执1号")
+    subjects = {"subjects": [{"residentId": resident_id(1)}, {"residentId": resident_id(2)}]}
+    await actors.ok(actors.bank, STATUS, subjects)
+    await actors.ok(actors.bank, STATUS, subjects)
+    await actors.ok(actors.tax, STATUS, {"subjects": [{"residentId": resident_id(1)}]})
+    report = (await actors.ok(actors.bank, SANCTION, _sanction(entry["id"])))["reportSanction"]
+    assert report["agencyId"] == "bank-icbc"
+    assert (report["measure"], report["outcome"]) == ("REFUSE_LOAN", "APPLIED")
+    await actors.ok(actors.bank, SANCTION, _sanction(entry["id"], "REFUSE_CREDIT_CARD"))
+    await actors.ok(actors.bank, SANCTION, _sanction(entry["id"]))
+    await actors.ok(actors.tax, SANCTION, _sanction(entry["id"], "REFUSE_SUBSIDY"))
+
+    period = {"from": "2024-01-01", "to": today()}
+    summary = (await actors.ok(actors.oversight, SUMMARY, period))["sanctionSummary"]
+    assert summary["from"] == "2024-01-01"
+    assert summary["agencies"] == [
+        {
+            "agencyId": "bank-icbc",
+            "lookupRequests": 2,
+            "subjectsLookedUp": 4,
+            "sanctionsReported": 3,
+            "measures": [
+                {"measure": "REFUSE_CREDIT_CARD", "sanctions": 1},
+                {"measure": "REFUSE_LOAN", "sanctions": 2},
+            ],
+        },
+        {
+            "agencyId": "tax-jiaozuo",
+            "lookupRequests": 1,
+            "subjectsLookedUp": 1,
+            "sanctionsReported": 1,
+            "measures": [{"measure": "REFUSE_SUBSIDY", "sanctions": 1}],
+        },
+    ]
+    earlier = {"from": "2020-01-01", "to": "2020-12-31"}
+    assert (await actors.ok(actors.oversight, SUMMARY, earlier))["sanctionSummary"][
+        "agencies"
+    ] == []
+    response = await gateway.graphql(actors.bank, SUMMARY, period)
+    assert response.status_code == 403
+
+
+async def test_sanctions_refused_for_removed_unknown_or_misdated_entries(gateway: Gateway) -> None:
+    actors = await list_actors(gateway)
+    entry = await actors.publish(resident_id(1), "(2024)豫0823执1号")
+    await actors.ok(actors.admin, REMOVE, {"id": entry["id"], "reason": "全部履行"})
+    [error] = await actors.errors(actors.bank, SANCTION, _sanction(entry["id"]))
+    assert error["extensions"] == {"code": "ENTRY_REMOVED", "entry": entry["id"]}
+    for unknown in ("999", "not-an-id"):
+        [error] = await actors.errors(actors.bank, SANCTION, _sanction(unknown))
+        assert error["extensions"]["code"] == "NOT_FOUND"
+    listed = await actors.publish(resident_id(2), "(2024)豫0823执2号")
+    [error] = await actors.errors(actors.bank, SANCTION, _sanction(listed["id"], on="2024-05-31"))
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "appliedOn"}
+    period = {"from": "2024-01-01", "to": today()}
+    summary = (await actors.ok(actors.oversight, SUMMARY, period))["sanctionSummary"]
+    assert summary["agencies"] == []
+
+
+async def test_lookups_and_feed_reads_are_audited_as_blind_indexes(gateway: Gateway) -> None:
+    actors = await list_actors(gateway)
+    await actors.publish(resident_id(1), "(2024)豫0823执1号")
+    subjects = {
+        "subjects": [
+            {"residentId": resident_id(1)},
+            {"residentId": bad_check_digit(resident_id(2))},
+        ]
+    }
+    status = (await gateway.graphql(actors.bank, STATUS, subjects)).json()
+    feed = (await gateway.graphql(actors.bank, CHANGES, {"first": 10})).json()
+    cipher = SubjectCipher(
+        gateway.services.keys.blind_index_key, gateway.services.keys.subject_encryption_key
+    )
+    with gateway.services.engine.connect() as connection:
+        for body, operation in ((status, "dishonestStatus"), (feed, "dishonestListChanges")):
+            index = body["extensions"]["audit"]["index"]
+            raw = connection.execute(
+                text("SELECT entry FROM audit_events WHERE idx = :i"), {"i": index}
+            ).scalar_one()
+            assert resident_id(1).encode() not in raw
+            event = json.loads(raw)
+            assert event["operation"]["kind"] == operation
+            assert [s["blindIndex"] for s in event["subjects"]] == [
+                cipher.blind_index(resident_id(1))
+            ]
+        codes = json.loads(
+            connection.execute(
+                text("SELECT entry FROM audit_events WHERE idx = :i"),
+                {"i": status["extensions"]["audit"]["index"]},
+            ).scalar_one()
+        )
+    assert "BAD_USER_INPUT" in json.dumps(codes)
