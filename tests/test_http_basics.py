@@ -122,3 +122,13 @@ async def test_body_size_limit(gateway: Gateway, officer_token: str) -> None:
         headers={"Authorization": f"Bearer {officer_token}", "Content-Type": "application/json"},
     )
     assert response.status_code == 413
+
+
+async def test_bad_variable_value_is_400_with_message(gateway: Gateway, officer_token: str) -> None:
+    response = await gateway.graphql(
+        officer_token, "query ($n: Int!) { me { role } }", {"n": "not a number"}
+    )
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "$n" in error["message"]

@@ -42,14 +42,16 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
-            return
+        too_large = declared is not None and declared.isdigit() and int(declared) > self.max_bytes
         received = 0
         started = False
 
         async def limited_receive() -> Message:
             nonlocal received
+            # Raised inside the app's read rather than answered here, so an endpoint
+            # that audits refusals (/graphql) sees it; the body is never read.
+            if too_large:
+                raise BodyTooLarge
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))

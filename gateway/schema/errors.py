@@ -27,12 +27,15 @@ def classify(error: GraphQLError) -> GraphQLError:
     if isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
         error.extensions = {"code": PARSE_FAILED}
         return error
-    if original is None:
-        error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
-        return error
     typed = error_extensions(original)
     if typed is not None:
         error.extensions = dict(typed)
+        return error
+    # No original error (validation, limits) or no path (variable coercion, which
+    # runs before any resolver): the message is about the caller's own document
+    # or variables, so it is kept.
+    if original is None or error.path is None:
+        error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
         return error
     log.error("unexpected_error", path=error.path, exc_info=original)
     return GraphQLError(

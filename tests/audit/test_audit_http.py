@@ -134,6 +134,22 @@ async def test_a_streamed_oversized_body_is_refused_and_logged(probe_gateway: Ga
     assert event["errorCodes"] == ["PAYLOAD_TOO_LARGE"]
 
 
+async def test_a_declared_oversized_body_is_refused_unread_and_logged(
+    probe_gateway: Gateway,
+) -> None:
+    limit = probe_gateway.settings.max_body_bytes
+    token = await officer_token(probe_gateway)
+    response = await probe_gateway.http.post(
+        "/graphql",
+        content=b" " * (limit + 1),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 413
+    index = response.json()["extensions"]["audit"]["index"]
+    event = await _event(probe_gateway, index)
+    assert event["errorCodes"] == ["PAYLOAD_TOO_LARGE"]
+
+
 async def test_auditors_search_by_subject_and_page_with_cursors(probe_gateway: Gateway) -> None:
     gateway = probe_gateway
     token = await officer_token(gateway)
