@@ -132,3 +132,16 @@ async def test_bad_variable_value_is_400_with_message(gateway: Gateway, officer_
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert "$n" in error["message"]
+
+
+async def test_validation_is_cached_across_requests(gateway: Gateway, officer_token: str) -> None:
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from gateway.schema import CACHE_SIZE
+
+    cache = _get_validate_cache(CACHE_SIZE)
+    query = "{ me { role courtId } }"
+    await gateway.graphql(officer_token, query)
+    hits = cache.cache_info().hits
+    await gateway.graphql(officer_token, query)
+    assert cache.cache_info().hits == hits + 1

@@ -6,16 +6,17 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
@@ -45,14 +46,20 @@ class CredgateSchema(strawberry.Schema):
 def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
     """Build the schema with its limits, caches and error policy."""
     limits = limits or GraphQLLimits()
+    # The depth and alias rules are built once: strawberry's QueryDepthLimiter and
+    # MaxAliasesLimiter make a new rule class per operation, and the validation
+    # cache is keyed by the rule classes, so it would never hit.
+    limit_rules: list[type[ASTValidationRule]] = [
+        depth_limit_rule(limits.max_depth, None),
+        alias_limit_rule(limits.max_aliases),
+    ]
     # Factories, not instances: strawberry builds extensions per operation; the
     # parser and validation caches are module-level LRUs shared across them.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         partial(ParserCache, maxsize=CACHE_SIZE),
         partial(ValidationCache, maxsize=CACHE_SIZE),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
-        partial(QueryDepthLimiter, max_depth=limits.max_depth),
+        partial(AddValidationRules, limit_rules),
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
