@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.auth.routes import TokenEndpoint, authorization_server_metadata
-from gateway.db import run_sync
+from gateway.db import read_connection, run_sync
 from gateway.graphql_endpoint import GraphQLEndpoint, json_response
 from gateway.middleware.body_limit import BodyLimitMiddleware
 from gateway.middleware.request_context import RequestContextMiddleware
@@ -27,7 +27,7 @@ log = structlog.get_logger("gateway.app")
 
 async def _database_ready(services: Services) -> tuple[bool, str]:
     def ping() -> None:
-        with services.engine.connect() as connection:
+        with read_connection(services.engine) as connection:
             connection.execute(text("SELECT 1"))
 
     try:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 T = TypeVar("T")
@@ -40,9 +40,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
+READ_ONLY = "credgate_read_only"
+
+
+def _sqlite_begin(connection: Any) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        # A reader in WAL mode sees a snapshot and never waits for a writer; a
+        # deferred BEGIN keeps it that way.
+        connection.exec_driver_sql("BEGIN")
+        return
     # BEGIN IMMEDIATE takes the write lock at the start of the transaction, so two
-    # writers never both read the same "next index" (DESIGN.md §7, sequencing).
+    # writers never both read the same "next index" (DESIGN.md §7, sequencing),
+    # and a read-then-write transaction never fails on a lock upgrade.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -57,9 +66,19 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
             # pysqlite's own implicit BEGIN would defeat BEGIN IMMEDIATE below.
             dbapi_connection.isolation_level = None
 
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def read_connection(engine: Engine) -> Connection:
+    """A connection for reads only (use as a context manager).
+
+    Every other transaction on SQLite begins IMMEDIATE and so queues behind the
+    audit writer; reads must not, or an investigation's case look-up would wait
+    for other requests' audit commits.
+    """
+    return engine.connect().execution_options(**{READ_ONLY: True})
 
 
 async def run_sync(function: Callable[..., T], *args: Any) -> T:

@@ -45,12 +45,41 @@ def canonical_json(obj: object) -> bytes:
             not valid Unicode (a lone surrogate), or nests deeper than
             :data:`MAX_DEPTH`.
     """
-    _check_value(obj, "$", 0)
+    # Every request writes two events, so the common case is kept cheap: a flat
+    # scan for what orjson would accept but we must not (floats, deep nesting),
+    # with orjson itself refusing non-string keys, unknown types and (strict
+    # integers) anything beyond ±(2**53 - 1). The full walk runs only to explain
+    # a refusal with the offending path.
+    if not _plainly_valid(obj):
+        _check_value(obj, "$", 0)
     try:
-        return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
     except orjson.JSONEncodeError as exc:
+        _check_value(obj, "$", 0)
         # Lone surrogates are the only input left that orjson refuses.
         raise CanonicalJSONError(f"cannot encode value: {exc}") from exc
+
+
+def _plainly_valid(obj: object) -> bool:
+    """Whether ``obj`` holds only exact dicts, lists, str, int, bool and None, shallowly enough."""
+    stack: list[tuple[object, int]] = [(obj, 0)]
+    while stack:
+        value, depth = stack.pop()
+        kind = type(value)
+        if kind is dict:
+            if depth >= MAX_DEPTH:
+                return False
+            stack.extend((item, depth + 1) for item in value.values())  # type: ignore[attr-defined]
+        elif kind is list:
+            if depth >= MAX_DEPTH:
+                return False
+            stack.extend((item, depth + 1) for item in value)  # type: ignore[attr-defined]
+        elif kind not in _PLAIN_SCALARS:
+            return False
+    return True
+
+
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _check_value(value: object, path: str, depth: int) -> None:

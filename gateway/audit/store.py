@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from gateway.db import metadata
+from gateway.db import metadata, read_connection
 
 __all__ = [
     "AuditSequenceMissing",
@@ -232,7 +232,7 @@ class AuditStore:
 
     def next_index(self) -> int:
         """The coordinator's next free index (the number of events allocated)."""
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             value = connection.execute(
                 select(audit_sequence.c.next_index).where(audit_sequence.c.id == 1)
             ).scalar_one_or_none()
@@ -256,7 +256,7 @@ class AuditStore:
         )
         after = start - 1
         while True:
-            with self.engine.connect() as connection:
+            with read_connection(self.engine) as connection:
                 rows = connection.execute(
                     select(*columns)
                     .where(audit_events.c.idx > after)
@@ -270,7 +270,7 @@ class AuditStore:
 
     def event(self, index: int) -> EventRow | None:
         """One event's full row, or ``None``."""
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             return connection.execute(
                 select(audit_events).where(audit_events.c.idx == index)
             ).first()
@@ -287,7 +287,7 @@ class AuditStore:
             The matching rows.
         """
         query = select(audit_events).where(and_(audit_events.c.idx > after, *_conditions(where)))
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             return list(connection.execute(query.order_by(audit_events.c.idx).limit(limit)).all())
 
     def subjects(self, indices: Sequence[int]) -> list[EventRow]:
@@ -299,7 +299,7 @@ class AuditStore:
             .where(audit_subjects.c.event_idx.in_(list(indices)))
             .order_by(audit_subjects.c.event_idx, audit_subjects.c.position)
         )
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             return list(connection.execute(query).all())
 
     def leaf_hashes(self, size: int) -> list[bytes]:
@@ -309,12 +309,12 @@ class AuditStore:
             .where(audit_events.c.idx < size)
             .order_by(audit_events.c.idx)
         )
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             return [bytes(value) for value in connection.execute(query).scalars()]
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, smallest tree first."""
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 select(audit_checkpoints).order_by(audit_checkpoints.c.size)
             ).all()
@@ -326,7 +326,7 @@ class AuditStore:
         if connection is not None:
             row = connection.execute(query).first()
         else:
-            with self.engine.connect() as own:
+            with read_connection(self.engine) as own:
                 row = own.execute(query).first()
         return None if row is None else _checkpoint(row)
 

@@ -18,7 +18,7 @@ from sqlalchemy import Boolean, Column, DateTime, String, Table, insert, select,
 from sqlalchemy.engine import Engine
 
 from gateway.auth.principal import Role
-from gateway.db import metadata
+from gateway.db import metadata, read_connection
 
 oauth_clients = Table(
     "oauth_clients",
@@ -92,7 +92,7 @@ class ClientStore:
 
     def get(self, client_id: str) -> OAuthClient | None:
         """The client with this id, or ``None``."""
-        with self._engine.connect() as connection:
+        with read_connection(self._engine) as connection:
             row = connection.execute(
                 select(oauth_clients).where(oauth_clients.c.client_id == client_id)
             ).first()
@@ -100,7 +100,7 @@ class ClientStore:
 
     def by_name(self, name: str) -> OAuthClient | None:
         """The client with this name, or ``None``."""
-        with self._engine.connect() as connection:
+        with read_connection(self._engine) as connection:
             row = connection.execute(
                 select(oauth_clients).where(oauth_clients.c.name == name)
             ).first()
