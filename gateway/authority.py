@@ -18,7 +18,7 @@ from typing import Protocol
 
 from connectors.sdk import LegalAuthority, Subject
 from gateway.auth.principal import Role
-from gateway.case_store import Case, CaseStore, Respondent
+from gateway.case_store import Case, Respondent
 from gateway.context import RequestContext
 from gateway.db import run_sync
 from gateway.errors import BadUserInput, CredgateError, Forbidden, NotFound
@@ -118,8 +118,7 @@ async def load_case(context: RequestContext, case_number: str) -> Case | None:
     """The case, loaded once per request (cached in ``context.memo``)."""
     key = f"case:{case_number}"
     if key not in context.memo:
-        store = CaseStore(context.services.engine)
-        context.memo[key] = await run_sync(store.case, case_number)
+        context.memo[key] = await run_sync(context.services.cases.case, case_number)
     case: Case | None = context.memo[key]
     return case
 
@@ -145,7 +144,7 @@ async def check_authority(context: RequestContext, case_number: str, subject: Su
         record.court_id = case.court.id
         record.document = f"{case.document.type} {case.document.number}"
         officer_id = _officer_of_case(context, case)
-        respondent = case.respondent(subject.id_type, subject.id_number)
+        respondent = context.services.cases.respondent(case, subject)
         if respondent is None:
             raise _Refusal("NOT_RESPONDENT", Forbidden, _NOT_RESPONDENT.format(number=case_number))
     except _Refusal as refusal:

@@ -3,11 +3,18 @@
 A case carries what the legal-authority check needs: its court and status, the
 officers assigned to it, its respondents (judgment debtors) and the
 assistance-inquiry notice (协助查询通知书) on which agencies are asked.
+
+A respondent's ID number is never stored in plain text (DESIGN.md §7): the
+table holds its keyed blind index (HMAC-SHA256, RFC 2104), which the authority
+check compares, and its AES-256-GCM ciphertext (NIST SP 800-38D), opened only
+to show the officer their cases. Both keys live in the key directory, so a dump
+of the database alone yields neither the IDs nor a way to test guesses.
 """
 
 from __future__ import annotations
 
 import datetime
+import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,6 +27,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Table,
     delete,
@@ -29,8 +37,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from gateway.db import metadata
+from connectors.subject import Subject, parse_subject
+from gateway.credit_list.sealing import SubjectSealer
+from gateway.db import metadata, read_connection
 from gateway.errors import CredgateError
+from gateway.keys import KeySet
 
 __all__ = [
     "Case",
@@ -45,6 +56,9 @@ __all__ = [
 ]
 
 CaseStatus = Literal["open", "closed"]
+
+# RFC 5869 info for the respondents' encryption key: distinct from the list's.
+_SEALING_PURPOSE = b"credgate/cases/respondent-id/v1"
 
 courts = Table(
     "courts",
@@ -97,8 +111,9 @@ case_respondents = Table(
         ForeignKey("cases.case_number", ondelete="CASCADE"),
         primary_key=True,
     ),
-    Column("id_type", String(16), primary_key=True),
-    Column("id_number", String(32), primary_key=True),
+    Column("subject_index", String(64), primary_key=True),
+    Column("id_type", String(16), nullable=False),
+    Column("id_ciphertext", LargeBinary, nullable=False),
     Column("name", String(100)),
 )
 
@@ -128,11 +143,16 @@ class Officer:
 
 @dataclass(frozen=True)
 class Respondent:
-    """A judgment debtor named in a case: ``id_type`` is ``resident_id`` or ``uscc``."""
+    """A judgment debtor named in a case: ``id_type`` is ``resident_id`` or ``uscc``.
+
+    Attributes:
+        blind_index: The keyed index the store keeps (``None`` before saving).
+    """
 
     id_type: str
     id_number: str
     name: str | None = None
+    blind_index: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,10 +189,12 @@ class Case:
         """Whether the officer is assigned to this case."""
         return officer_id is not None and officer_id in self.officer_ids
 
-    def respondent(self, id_type: str, id_number: str) -> Respondent | None:
-        """The respondent with this identifier, if the case names one."""
+    def respondent_by_index(self, blind_index: str) -> Respondent | None:
+        """The respondent with this blind index, if the case names one."""
         for respondent in self.respondents:
-            if respondent.id_type == id_type and respondent.id_number == id_number:
+            if respondent.blind_index is not None and hmac.compare_digest(
+                respondent.blind_index, blind_index
+            ):
                 return respondent
         return None
 
@@ -191,10 +213,28 @@ class CaseEntry:
 
 
 class CaseStore:
-    """Reads and writes courts, officers and cases (sync; offload with ``run_sync``)."""
+    """Reads and writes courts, officers and cases (sync; offload with ``run_sync``).
 
-    def __init__(self, engine: Engine) -> None:
+    Args:
+        engine: The gateway database.
+        sealer: Seals respondents' IDs; build it with :meth:`from_keys`.
+    """
+
+    def __init__(self, engine: Engine, sealer: SubjectSealer) -> None:
         self._engine = engine
+        self._sealer = sealer
+
+    @classmethod
+    def from_keys(cls, engine: Engine, keys: KeySet) -> CaseStore:
+        """A store sealing IDs with the key directory's blind-index and encryption keys."""
+        sealer = SubjectSealer(
+            keys.blind_index_key, keys.subject_encryption_key, purpose=_SEALING_PURPOSE
+        )
+        return cls(engine, sealer)
+
+    def respondent(self, case: Case, subject: Subject) -> Respondent | None:
+        """The respondent of ``case`` that ``subject`` is, matched by blind index."""
+        return case.respondent_by_index(self._sealer.index(subject.id_type, subject.id_number))
 
     def save(self, entry: CaseEntry) -> bool:
         """Insert or replace a case, its officers and respondents in one transaction.
@@ -212,21 +252,21 @@ class CaseStore:
             _upsert_court(connection, entry.court)
             for officer in entry.officers:
                 _ensure_officer(connection, officer, entry.court.id)
-            return _upsert_case(connection, entry)
+            return _upsert_case(connection, entry, self._sealer)
 
     def case(self, case_number: str) -> Case | None:
         """The case with this number, or ``None``."""
-        with self._engine.connect() as connection:
-            found = _load_cases(connection, [case_number])
+        with read_connection(self._engine) as connection:
+            found = _load_cases(connection, [case_number], self._sealer)
         return found[0] if found else None
 
     def cases_of_officer(self, officer_id: str) -> list[Case]:
         """The cases the officer is assigned to, newest filing first."""
-        with self._engine.connect() as connection:
+        with read_connection(self._engine) as connection:
             numbers = connection.execute(
                 select(case_officers.c.case_number).where(case_officers.c.officer_id == officer_id)
             ).scalars()
-            return _load_cases(connection, list(numbers))
+            return _load_cases(connection, list(numbers), self._sealer)
 
 
 def _upsert_court(connection: Connection, court: Court) -> None:
@@ -255,7 +295,7 @@ def _ensure_officer(connection: Connection, officer: Officer, court_id: str) -> 
         )
 
 
-def _upsert_case(connection: Connection, entry: CaseEntry) -> bool:
+def _upsert_case(connection: Connection, entry: CaseEntry, sealer: SubjectSealer) -> bool:
     values: dict[str, Any] = {
         "court_id": entry.court.id,
         "status": entry.status,
@@ -275,11 +315,11 @@ def _upsert_case(connection: Connection, entry: CaseEntry) -> bool:
         connection.execute(update(cases).where(cases.c.case_number == number).values(**values))
         connection.execute(delete(case_officers).where(case_officers.c.case_number == number))
         connection.execute(delete(case_respondents).where(case_respondents.c.case_number == number))
-    _insert_people(connection, entry)
+    _insert_people(connection, entry, sealer)
     return exists is None
 
 
-def _insert_people(connection: Connection, entry: CaseEntry) -> None:
+def _insert_people(connection: Connection, entry: CaseEntry, sealer: SubjectSealer) -> None:
     """The case's officer assignments and respondents (each listed once)."""
     number = entry.case_number
     officer_ids = sorted({officer.id for officer in entry.officers})
@@ -288,23 +328,23 @@ def _insert_people(connection: Connection, entry: CaseEntry) -> None:
             insert(case_officers),
             [{"case_number": number, "officer_id": officer_id} for officer_id in officer_ids],
         )
-    respondents = {(r.id_type, r.id_number): r for r in entry.respondents}
-    if respondents:
-        connection.execute(
-            insert(case_respondents),
-            [
-                {
-                    "case_number": number,
-                    "id_type": r.id_type,
-                    "id_number": r.id_number,
-                    "name": r.name,
-                }
-                for r in respondents.values()
-            ],
-        )
+    sealed: dict[str, dict[str, Any]] = {}
+    for r in entry.respondents:
+        seal = sealer.seal(parse_subject(r.id_type, r.id_number, r.name))
+        sealed[seal.index] = {
+            "case_number": number,
+            "subject_index": seal.index,
+            "id_type": r.id_type,
+            "id_ciphertext": seal.ciphertext,
+            "name": r.name,
+        }
+    if sealed:
+        connection.execute(insert(case_respondents), list(sealed.values()))
 
 
-def _load_cases(connection: Connection, numbers: Sequence[str]) -> list[Case]:
+def _load_cases(
+    connection: Connection, numbers: Sequence[str], sealer: SubjectSealer
+) -> list[Case]:
     if not numbers:
         return []
     rows = connection.execute(
@@ -325,11 +365,10 @@ def _load_cases(connection: Connection, numbers: Sequence[str]) -> list[Case]:
             select(
                 case_respondents.c.case_number,
                 case_respondents.c.id_type,
-                case_respondents.c.id_number,
+                case_respondents.c.subject_index,
+                case_respondents.c.id_ciphertext,
                 case_respondents.c.name,
-            )
-            .where(case_respondents.c.case_number.in_(numbers))
-            .order_by(case_respondents.c.id_type, case_respondents.c.id_number)
+            ).where(case_respondents.c.case_number.in_(numbers))
         )
     )
     return [
@@ -340,10 +379,23 @@ def _load_cases(connection: Connection, numbers: Sequence[str]) -> list[Case]:
             filed_on=row.filed_on,
             document=Document(row.document_type, row.document_number, row.document_valid_until),
             officer_ids=tuple(officer_id for (officer_id,) in assigned.get(row.case_number, ())),
-            respondents=tuple(Respondent(*rest) for rest in named.get(row.case_number, ())),
+            respondents=_opened(sealer, named.get(row.case_number, ())),
         )
         for row in rows
     ]
+
+
+def _opened(sealer: SubjectSealer, rows: Iterable[tuple[Any, ...]]) -> tuple[Respondent, ...]:
+    """Respondents with their IDs decrypted, in (type, ID) order.
+
+    Raises:
+        SealBroken: a stored ID does not decrypt under its row's blind index.
+    """
+    opened = [
+        Respondent(id_type, sealer.open(ciphertext, index), name, index)
+        for id_type, index, ciphertext, name in rows
+    ]
+    return tuple(sorted(opened, key=lambda r: (r.id_type, r.id_number)))
 
 
 def _grouped(rows: Iterable[Any]) -> Mapping[str, list[tuple[Any, ...]]]:

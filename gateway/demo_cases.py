@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from connectors.demo import DemoCourt, DemoDebtor, DemoWorld, seed_demo_agencies
 from gateway.case_store import CaseEntry, CaseStore, Court, Document, Officer, Respondent
+from gateway.keys import load_keys
 from gateway.settings import Settings
 
 __all__ = ["INVESTIGATION_QUERY", "demo_case_entries", "demo_case_seeder"]
@@ -68,7 +69,7 @@ def demo_case_seeder(
     def seed(settings: Settings, engine: Engine) -> dict[str, Any]:
         world = seed_demo_agencies(settings.data_dir)
         entries = demo_case_entries(world, court_id, officer_id)
-        store = CaseStore(engine)
+        store = CaseStore.from_keys(engine, load_keys(settings.keys_dir))
         for entry in entries:
             store.save(entry)
         first = entries[0]

@@ -27,9 +27,13 @@ def _config() -> Config:
     return config
 
 
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
 def script_heads() -> set[str]:
     """The head revisions this code expects."""
-    return set(ScriptDirectory.from_config(_config()).get_heads())
+    return set(_scripts().get_heads())
 
 
 def database_heads(engine: Engine) -> set[str]:
@@ -48,22 +52,50 @@ def upgrade(engine: Engine) -> tuple[set[str], set[str]]:
     return before, database_heads(engine)
 
 
-def ensure_current(engine: Engine, *, hint: str) -> None:
-    """Refuse to go on with a database that is behind (or ahead of) the code.
+def pending_revisions(have: set[str], script: ScriptDirectory | None = None) -> list[str]:
+    """The revisions an upgrade to every head would apply to a database at ``have``.
+
+    A database is current when every head of the scripts is an ancestor-or-self
+    of its revisions, counting ``depends_on`` as well as ``down_revision``: when
+    a migration depends on another branch, Alembic records only the dependent
+    revision, so the database lists fewer heads than the scripts do. Rather than
+    compare head sets, this asks Alembic's own upgrade walk what is left to do.
+
+    Args:
+        have: The database's revisions (:func:`database_heads`).
+        script: The migrations (the gateway's own by default).
+
+    Returns:
+        The revision ids, oldest first; empty when the database is current.
 
     Raises:
-        DatabaseBehind: with a message that names the command to run.
+        DatabaseBehind: ``have`` names revisions the scripts do not know.
     """
-    have, want = database_heads(engine), script_heads()
-    if have == want:
-        return
-    if not have:
-        raise DatabaseBehind(f"The database has no schema yet. Run `{hint}` first.")
-    script = ScriptDirectory.from_config(_config())
-    known = {rev.revision for rev in script.walk_revisions()}
+    script = script or _scripts()
+    known = {revision.revision for revision in script.walk_revisions()}
     if have - known:
         raise DatabaseBehind(
             f"The database is at revisions {sorted(have - known)} that this version of "
             "credgate does not know: it is newer than the code."
         )
-    raise DatabaseBehind(f"The database schema is behind this version. Run `{hint}`.")
+    lower = tuple(sorted(have)) or None
+    walk = script.iterate_revisions("heads", lower, implicit_base=True)
+    return [revision.revision for revision in reversed(list(walk))]
+
+
+def ensure_current(engine: Engine, *, hint: str, script: ScriptDirectory | None = None) -> None:
+    """Refuse to go on with a database that is behind (or ahead of) the code.
+
+    Args:
+        engine: The database.
+        hint: The command that upgrades it, for the message.
+        script: The migrations (the gateway's own by default).
+
+    Raises:
+        DatabaseBehind: with a message that names the command to run.
+    """
+    have = database_heads(engine)
+    if not have:
+        raise DatabaseBehind(f"The database has no schema yet. Run `{hint}` first.")
+    if pending_revisions(have, script):
+        raise DatabaseBehind(f"The database schema is behind this version. Run `{hint}`.")

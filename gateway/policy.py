@@ -41,7 +41,8 @@ from gateway.settings import Settings
 log = structlog.get_logger("gateway.policy")
 
 DEFAULT_POLICY_DIR = Path(gateway.__file__).resolve().parent.parent / "policies"
-"""The policies shipped in the repository, next to the ``gateway`` package."""
+"""The shipped policies: ``policies/`` next to the ``gateway`` package, in a checkout and
+in an installed wheel alike (pyproject.toml ships it as the package data of ``policies``)."""
 DEFAULT_CACHE_SIZE = 10_000
 _ENTITY_TYPES = {
     Role.OFFICER: "Credgate::Officer",

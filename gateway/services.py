@@ -20,6 +20,7 @@ from gateway.auth.issuer import BuiltinAuthorizationServer
 from gateway.auth.jwks import KeySource, RemoteKeySource, StaticKeySource
 from gateway.auth.tokens import AccessTokenMinter
 from gateway.auth.validator import AccessTokenValidator, IssuerTrust
+from gateway.case_store import CaseStore
 from gateway.credit_list.service import CreditList
 from gateway.db import create_db_engine
 from gateway.field_policy import FieldPolicy
@@ -42,6 +43,7 @@ class Services:
     token_validator: AccessTokenValidator
     authorization_server: BuiltinAuthorizationServer | None
     field_policy: FieldPolicy
+    cases: CaseStore
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     on_startup: list[LifecycleHook] = field(default_factory=list)
     on_shutdown: list[LifecycleHook] = field(default_factory=list)
@@ -100,6 +102,7 @@ def build_services(settings: Settings, *, check_migrations: bool = True) -> Serv
         token_validator=AccessTokenValidator(_issuer_trusts(settings, keys)),
         authorization_server=server,
         field_policy=load_field_policy(settings),
+        cases=CaseStore.from_keys(engine, keys),
     )
     _add_audit(services)
     services.credit_list = CreditList.from_keys(engine, keys)

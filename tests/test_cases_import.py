@@ -12,6 +12,7 @@ from stdnum.cn import ric
 from gateway.case_store import CaseStore
 from gateway.cli import main
 from gateway.db import create_db_engine
+from gateway.keys import load_keys
 from tests.conftest import prepare_deployment
 
 PERSON = "41082319900101001" + ric.calc_check_digit("41082319900101001" + "0")
@@ -51,7 +52,7 @@ def data_dir(tmp_path: Path, database_url: str) -> Path:
 
 def _store(data_dir: Path, database_url: str) -> tuple[CaseStore, Any]:
     engine = create_db_engine(database_url)
-    return CaseStore(engine), engine
+    return CaseStore.from_keys(engine, load_keys(data_dir / "keys")), engine
 
 
 def test_good_lines_are_imported_and_bad_ones_reported_by_line(

@@ -17,6 +17,7 @@ from gateway.case_import import CaseLineError, parse_case_line
 from gateway.case_store import CaseConflict, CaseStore
 from gateway.commands.common import add_location_options, fail, settings_from
 from gateway.db import create_db_engine
+from gateway.keys import load_keys
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -26,11 +27,12 @@ def _import(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         return fail(f"cannot read {path}: {error}")
     settings = settings_from(args)
+    keys = load_keys(settings.keys_dir)
     engine = create_db_engine(settings.database_url)
     added = updated = refused = 0
     try:
         migrate.ensure_current(engine, hint="credgate db upgrade")
-        store = CaseStore(engine)
+        store = CaseStore.from_keys(engine, keys)
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue

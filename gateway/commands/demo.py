@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import socket
 from pathlib import Path
 
 import uvicorn
+from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.demo import DemoSetup, prepare_demo
@@ -50,14 +52,31 @@ def describe(setup: DemoSetup) -> str:
     return "\n".join(lines)
 
 
+class _AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that prints its message once it is listening, not before."""
+
+    def __init__(self, config: uvicorn.Config, message: str) -> None:
+        super().__init__(config)
+        self._message = message
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            print(self._message, flush=True)
+
+
+def _serve_announced(app: Starlette, port: int, message: str) -> None:
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    _AnnouncingServer(config, message).run()
+
+
 def _demo(args: argparse.Namespace) -> int:
     setup = prepare_demo(args.data_dir, args.port)
     configure_logging(setup.settings.log_level)
     if args.remote:
         return _demo_remote(args, setup)
     app = create_app(setup.settings)
-    print(describe(setup), flush=True)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    _serve_announced(app, args.port, describe(setup))
     return 0
 
 
@@ -65,14 +84,12 @@ def _demo_remote(args: argparse.Namespace, setup: DemoSetup) -> int:
     # The agencies run as separate processes; they stop with the demo (finally).
     with remote_demo_agencies(setup.settings, args.agency_port) as (settings, connectors):
         app = create_app(settings)
-        print(describe(setup), flush=True)
+        lines = [describe(setup)]
         for connector in connectors:
             pid = connector.process.pid
-            print(f"  connector {connector.identity.id:<24} {connector.url}  pid {pid}")
-        print(
-            "  (kill one pid: its agency's fields turn null with AGENCY_UNAVAILABLE)\n", flush=True
-        )
-        uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+            lines.append(f"  connector {connector.identity.id:<24} {connector.url}  pid {pid}")
+        lines.append("  (kill one pid: its agency's fields turn null with AGENCY_UNAVAILABLE)\n")
+        _serve_announced(app, args.port, "\n".join(lines))
     return 0
 
 

@@ -56,7 +56,7 @@ def demo_list_seeder(
         sealer = SubjectSealer(keys.blind_index_key, keys.subject_encryption_key)
         today = store.now().date()
         population = generate_population(seeded_random(DEFAULT_SEED))
-        respondents = _respondents(engine, court_id, officer_id)
+        respondents = _respondents(CaseStore.from_keys(engine, keys), court_id, officer_id)
         representatives = {o.uscc: o.legal_representative.name for o in population.organisations}
         drafts = [
             _draft(
@@ -84,11 +84,11 @@ def demo_list_seeder(
     return seed
 
 
-def _respondents(engine: Engine, court_id: str, officer_id: str) -> list[tuple[Respondent, str]]:
+def _respondents(cases: CaseStore, court_id: str, officer_id: str) -> list[tuple[Respondent, str]]:
     """The first persons and the organisation among the officer's open cases' respondents."""
     pairs = [
         (respondent, case.case_number)
-        for case in CaseStore(engine).cases_of_officer(officer_id)
+        for case in cases.cases_of_officer(officer_id)
         if case.court.id == court_id and case.is_open
         for respondent in case.respondents
     ]

@@ -59,11 +59,25 @@ def mask_id(id_number: str) -> str:
 
 
 class SubjectSealer:
-    """Computes blind indexes and seals and opens stored identifiers."""
+    """Computes blind indexes and seals and opens stored identifiers.
 
-    def __init__(self, blind_index_key: bytes, encryption_key: bytes) -> None:
+    The list and the case store (gateway.case_store) both keep identifiers this
+    way. The blind index is the same for both, so a respondent and a list entry
+    of one person can be matched; each gives its own ``purpose``, from which its
+    encryption key is derived (RFC 5869 ``info``), so one store's ciphertexts
+    never open as another's.
+
+    Args:
+        blind_index_key: ``keys.blind_index_key``.
+        encryption_key: ``keys.subject_encryption_key``.
+        purpose: The HKDF ``info`` naming the store.
+    """
+
+    def __init__(
+        self, blind_index_key: bytes, encryption_key: bytes, *, purpose: bytes = _HKDF_INFO
+    ) -> None:
         self._index_key = blind_index_key
-        derived = HKDF(hashes.SHA256(), 32, salt=None, info=_HKDF_INFO).derive(encryption_key)
+        derived = HKDF(hashes.SHA256(), 32, salt=None, info=purpose).derive(encryption_key)
         self._aead = AESGCM(derived)
 
     def index(self, id_type: str, id_number: str) -> str:

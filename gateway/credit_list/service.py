@@ -24,6 +24,7 @@ from gateway.credit_list.entries import EntryDraft, EntryState, ListEntry
 from gateway.credit_list.errors import DuplicateEntry, EntryRemoved, UnknownCourt
 from gateway.credit_list.sanctions import AgencyFigures, Measure, Outcome, SanctionReport
 from gateway.credit_list.sealing import SubjectSealer
+from gateway.db import read_connection
 from gateway.errors import BadUserInput, Forbidden, NotFound
 from gateway.keys import KeySet
 
@@ -179,7 +180,7 @@ class CreditList:
 
     def changes(self, after: int, first: int) -> ChangePage:
         """Up to ``first`` change events after sequence number ``after``."""
-        with self.engine.begin() as connection:
+        with read_connection(self.engine) as connection:
             rows = store.changes_after(connection, after, first)
             head = store.last_seq(connection)
         changes = [

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from gateway.auth import scopes
 from gateway.auth.principal import Role
-from gateway.case_store import Case, CaseStore
+from gateway.case_store import Case
 from gateway.context import RequestContext
 from gateway.db import run_sync
 from gateway.errors import Forbidden
@@ -78,7 +78,7 @@ class CasesQuery:
         principal = info.context.principal
         if principal.role is not Role.OFFICER or principal.officer_id is None:
             raise Forbidden("Only enforcement officers have cases; this token is not an officer's.")
-        store = CaseStore(info.context.services.engine)
+        store = info.context.services.cases
         return [
             _case(case) for case in await run_sync(store.cases_of_officer, principal.officer_id)
         ]

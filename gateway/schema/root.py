@@ -10,6 +10,7 @@ from gateway.audit.schema import AuditQuery
 from gateway.credit_list.schema import CreditListMutation, CreditListQuery
 from gateway.schema.agencies import AgenciesQuery
 from gateway.schema.cases import CasesQuery
+from gateway.schema.explain import ExplainQuery
 from gateway.schema.investigation import InvestigationQuery
 from gateway.schema.me import MeQuery
 
@@ -20,5 +21,6 @@ QUERY_TYPES: tuple[type, ...] = (
     InvestigationQuery,
     CasesQuery,
     AgenciesQuery,
+    ExplainQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (CreditListMutation,)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from sqlalchemy import text
-
 from gateway.audit.receipt import verify_receipt
 from gateway.auth import scopes
 from gateway.auth.principal import Role
@@ -16,7 +14,6 @@ from tests.audit.audit_support import (
     RESIDENT_IDS,
     audit_log,
     auditor_token,
-    event_dict,
     leaf_of_entry,
     officer_token,
     probe_gateway,
@@ -60,28 +57,6 @@ async def test_every_response_carries_a_receipt_for_its_own_event(probe_gateway:
     assert event["kind"] == "outcome"
     assert event["outcome"] == "ok"
     assert event["requestId"] == response.headers[REQUEST_ID_HEADER.decode()]
-
-
-async def test_an_investigation_logs_intent_then_outcome(probe_gateway: Gateway) -> None:
-    token = await officer_token(probe_gateway)
-    response = await probe_gateway.graphql(token, PROBE, {"subject": RESIDENT_IDS[0]})
-    assert response.status_code == 200, response.text
-    outcome_index = response.json()["extensions"]["audit"]["index"]
-    intent = await _event(probe_gateway, outcome_index - 1)
-    outcome = await _event(probe_gateway, outcome_index)
-    assert intent["kind"] == "intent"
-    assert intent["outcome"] == "pending"
-    assert intent["requestId"] == outcome["requestId"]
-    assert outcome["caseNumber"] == "(2024)豫0823执123号"
-    assert outcome["agencies"] == [{"agencyId": "bank-icbc", "outcome": "ok", "latencyMs": 12}]
-    assert outcome["fields"] == [
-        {"name": "balance", "outcome": "masked", "policyIds": ["gateway.mask"]}
-    ]
-    assert outcome["subjectIds"] == [RESIDENT_IDS[0]]
-    assert RESIDENT_IDS[0] not in str(outcome["entry"])
-    assert event_dict(str(outcome["entry"]))["subjects"][0]["blindIndex"] in str(
-        outcome["subjectBlindIndexes"]
-    )
 
 
 async def test_refused_requests_are_logged_with_their_reason(probe_gateway: Gateway) -> None:
@@ -213,21 +188,3 @@ async def test_audit_event_carries_an_inclusion_proof_once_checkpointed(
     leaf = leaf_hash(str(event["entry"]).encode())
     hashes = [decode_base64(h) for h in proof["hashes"]]
     verify_inclusion(leaf, index, checkpoint.size, hashes, checkpoint.root_hash)
-
-
-async def test_fail_closed_when_the_log_cannot_be_written(probe_gateway: Gateway) -> None:
-    gateway = probe_gateway
-    token = await officer_token(gateway)
-    assert (await gateway.http.get("/readyz")).status_code == 200
-    with gateway.services.engine.begin() as connection:
-        connection.execute(text("DROP TABLE audit_subjects"))
-    response = await gateway.graphql(token, PROBE, {"subject": RESIDENT_IDS[1]})
-    assert response.status_code == 503
-    body = response.json()
-    assert "data" not in body
-    assert body["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
-    assert RESIDENT_IDS[1] not in response.text
-    assert "agency-data" not in response.text
-    ready = await gateway.http.get("/readyz")
-    assert ready.status_code == 503
-    assert ready.json()["checks"]["audit"]["ok"] is False

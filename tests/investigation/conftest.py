@@ -19,7 +19,7 @@ from connectors.testing import RecordingConnector
 from gateway.agencies import AgencyRegistry, RegisteredAgency
 from gateway.auth import scopes
 from gateway.auth.principal import Role
-from gateway.case_store import CaseEntry, CaseStore
+from gateway.case_store import CaseEntry
 from gateway.demo_cases import INVESTIGATION_QUERY, demo_case_entries
 from tests.conftest import Gateway
 
@@ -94,7 +94,7 @@ async def investigator(gateway: Gateway, world: DemoWorld) -> AsyncIterator[Inve
     recorders = {c.identity.id: RecordingConnector(c) for c in connectors}
     gateway.services.agencies = AgencyRegistry(RegisteredAgency(r) for r in recorders.values())
     entries = demo_case_entries(world, COURT_ID, OFFICER_ID)
-    store = CaseStore(gateway.services.engine)
+    store = gateway.services.cases
     for entry in entries:
         store.save(entry)
     client = gateway.register(

@@ -66,12 +66,12 @@ def upgrade() -> None:
     op.create_table(
         "case_respondents",
         sa.Column("case_number", sa.String(64), nullable=False),
+        # The ID number only as a keyed blind index and ciphertext (gateway.case_store).
+        sa.Column("subject_index", sa.String(64), nullable=False),
         sa.Column("id_type", sa.String(16), nullable=False),
-        sa.Column("id_number", sa.String(32), nullable=False),
+        sa.Column("id_ciphertext", sa.LargeBinary(), nullable=False),
         sa.Column("name", sa.String(100), nullable=True),
-        sa.PrimaryKeyConstraint(
-            "case_number", "id_type", "id_number", name=op.f("pk_case_respondents")
-        ),
+        sa.PrimaryKeyConstraint("case_number", "subject_index", name=op.f("pk_case_respondents")),
         sa.ForeignKeyConstraint(
             ["case_number"],
             ["cases.case_number"],

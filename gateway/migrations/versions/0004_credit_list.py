@@ -4,10 +4,9 @@ Revision ID: 0004_credit_list
 Revises: 0001_foundation
 
 Entries name courts of the cases domain's registry (``courts``, 0002_cases) but
-carry no foreign key to it: the domains are independent branches, and a
-``depends_on`` would make Alembic record only this head, which the start-up
-check (``migrate.ensure_current``) reads as "behind". The list checks the court
-when an entry is written.
+carry no foreign key to it: the domains are independent branches, so the list
+can be deployed without the cases tables. The list checks the court when an
+entry is written.
 """
 
 from __future__ import annotations
