@@ -9,7 +9,6 @@ server's CPU per request is read from /proc for the server's process ids.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import shutil
@@ -37,6 +36,8 @@ class LoadResult:
     p99_ms: float
     cpu_ms_per_request: float | None
     tool: str
+    marked: int = 0
+    """Responses (counted among ``requests``) whose body held ``marker``."""
 
     @property
     def rps(self) -> float:
@@ -58,22 +59,28 @@ def process_cpu_seconds(pids: Sequence[int]) -> float:
 
 
 async def _asyncio_load(
-    url: str, body: bytes, headers: dict[str, str], concurrency: int, duration_s: float
-) -> tuple[list[float], int]:
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    concurrency: int,
+    duration_s: float,
+    marker: bytes | None = None,
+) -> tuple[list[float], int, int]:
     latencies: list[float] = []
-    errors = 0
+    errors = marked = 0
     deadline = time.monotonic() + duration_s
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def worker() -> None:
-            nonlocal errors
+            nonlocal errors, marked
             while time.monotonic() < deadline:
                 started = time.perf_counter()
                 try:
                     async with session.post(url, data=body, headers=headers) as response:
-                        await response.read()
+                        answer = await response.read()
                         ok = response.status == 200
+                        marked += bool(ok and marker and marker in answer)
                 except aiohttp.ClientError:
                     ok = False
                 if ok:
@@ -82,33 +89,68 @@ async def _asyncio_load(
                     errors += 1
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, errors
+    return latencies, errors, marked
 
 
 _WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.body = {body}
 {headers}
+local marker = {marker}
+local threads = {{}}
+setup = function(thread) table.insert(threads, thread) end
+init = function(args) marked = 0 end
+{response}
 done = function(summary, latency, requests)
-  io.write(string.format("CREDGATE %d %d %f %f %f\\n", summary.requests,
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + (thread:get("marked") or 0) end
+  io.write(string.format("CREDGATE %d %d %f %f %f %d\\n", summary.requests,
     summary.errors.status + summary.errors.connect + summary.errors.read +
     summary.errors.write + summary.errors.timeout, summary.duration / 1e6,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, total))
+end
+"""
+# Defined only when a marker is wanted: a response() hook makes wrk hand every body
+# to Lua, which costs the load generator some CPU.
+_WRK_RESPONSE = """
+response = function(status, headers, body)
+  if status == 200 and string.find(body, marker, 1, true) then marked = marked + 1 end
 end
 """
 
 
+def _lua_string(data: bytes) -> str:
+    """A Lua string literal of ``data``, any bytes (UTF-8 included) escaped.
+
+    wrk's LuaJIT knows no ``\\u`` escapes (JSON's): every byte outside printable
+    ASCII, and the quote and backslash, becomes a decimal escape ``\\ddd``.
+    """
+    plain = {*range(0x20, 0x7F)} - {ord('"'), ord("\\")}
+    return '"' + "".join(chr(b) if b in plain else f"\\{b:03d}" for b in data) + '"'
+
+
 def _wrk_load(
-    url: str, body: bytes, headers: dict[str, str], concurrency: int, duration_s: float
-) -> tuple[int, int, float, float, float]:
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    concurrency: int,
+    duration_s: float,
+    marker: bytes | None = None,
+) -> tuple[int, int, float, float, float, int]:
     header_lines = "\n".join(
-        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()
+        f"wrk.headers[{_lua_string(k.encode())}] = {_lua_string(v.encode())}"
+        for k, v in headers.items()
     )
-    script = _WRK_SCRIPT.format(body=json.dumps(body.decode()), headers=header_lines)
+    script = _WRK_SCRIPT.format(
+        body=_lua_string(body),
+        headers=header_lines,
+        marker=_lua_string(marker) if marker else "nil",
+        response=_WRK_RESPONSE if marker else "",
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     try:
-        output = subprocess.run(
+        completed = subprocess.run(
             [
                 "wrk",
                 "-t",
@@ -127,14 +169,15 @@ def _wrk_load(
             text=True,
             check=True,
             timeout=duration_s + 30,
-        ).stdout
+        )
     finally:
         os.unlink(handle.name)
-    match = re.search(r"CREDGATE (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)", output)
+    output = completed.stdout
+    match = re.search(r"CREDGATE (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", output)
     if match is None:
-        raise RuntimeError(f"wrk printed no summary:\n{output}")
+        raise RuntimeError(f"wrk printed no summary:\n{output}\n{completed.stderr}")
     requests, errors = int(match[1]), int(match[2])
-    return requests, errors, float(match[3]), float(match[4]), float(match[5])
+    return requests, errors, float(match[3]), float(match[4]), float(match[5]), int(match[6])
 
 
 def run_load(
@@ -146,17 +189,26 @@ def run_load(
     duration_s: float,
     server_pids: Sequence[int] = (),
     prefer_wrk: bool = True,
+    marker: bytes | None = None,
 ) -> LoadResult:
-    """Load ``url`` with POSTs of ``body`` at ``concurrency`` for ``duration_s`` seconds."""
+    """Load ``url`` with POSTs of ``body`` at ``concurrency`` for ``duration_s`` seconds.
+
+    ``marker``: count the 200 responses whose body contains it (e.g. ``b'"errors"'``,
+    so GraphQL errors, which come with status 200, are not mistaken for answers).
+    """
     cpu_before = process_cpu_seconds(server_pids)
     if prefer_wrk and shutil.which("wrk"):
-        requests, errors, seconds, p50, p99 = _wrk_load(url, body, headers, concurrency, duration_s)
+        requests, errors, seconds, p50, p99, marked = _wrk_load(
+            url, body, headers, concurrency, duration_s, marker
+        )
         # wrk counts non-2xx responses in errors.status but also in requests.
         ok = requests - errors
         tool = "wrk"
     else:
         started = time.monotonic()
-        latencies, errors = asyncio.run(_asyncio_load(url, body, headers, concurrency, duration_s))
+        latencies, errors, marked = asyncio.run(
+            _asyncio_load(url, body, headers, concurrency, duration_s, marker)
+        )
         seconds = time.monotonic() - started
         ok = len(latencies)
         ordered = sorted(latencies) or [0.0]
@@ -165,4 +217,4 @@ def run_load(
         tool = "asyncio"
     cpu = process_cpu_seconds(server_pids) - cpu_before if server_pids else None
     cpu_per_request = cpu * 1000 / ok if cpu is not None and ok else None
-    return LoadResult(ok, errors, seconds, p50, p99, cpu_per_request, tool)
+    return LoadResult(ok, errors, seconds, p50, p99, cpu_per_request, tool, marked)

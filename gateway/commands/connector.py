@@ -16,7 +16,7 @@ from pathlib import Path
 import uvicorn
 
 from connectors.registry import CONNECTOR_CLASSES, build_connector
-from connectors.sdk import AgencyIdentity
+from connectors.sdk import AgencyIdentity, Connector
 from connectors.service import create_service
 from connectors.signing import (
     TrustedKeys,
@@ -25,6 +25,7 @@ from connectors.signing import (
     load_public_key,
     public_pem,
 )
+from connectors.testing import DelayedConnector
 from gateway.commands.common import add_location_options, fail, settings_from
 from gateway.keys import load_signing_key
 
@@ -36,12 +37,19 @@ def _serve(args: argparse.Namespace) -> int:
         identity = AgencyIdentity(args.agency_id, args.kind, args.agency_name or args.agency_id)
     except ValueError as error:
         return fail(f"cannot start: {error}", 2)
+    if args.simulated_latency_ms < 0:
+        return fail("--simulated-latency-ms must be >= 0", 2)
     connector = build_connector(args.kind, identity, args.database_url)
 
     async def close() -> None:
         connector.close()
 
-    app = create_service(connector, key, trusted, freshness_s=args.freshness_s, on_shutdown=close)
+    served: Connector = connector
+    if args.simulated_latency_ms:
+        # A testing and benchmark aid: every answer waits this long first, as a
+        # remote agency's own processing would.
+        served = DelayedConnector(connector, args.simulated_latency_ms / 1000)
+    app = create_service(served, key, trusted, freshness_s=args.freshness_s, on_shutdown=close)
     logging.basicConfig(level=logging.WARNING)
     print(f"connector {identity.id} ({args.kind}) on http://{args.host}:{args.port}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
@@ -92,6 +100,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--port", type=int, default=9100, help="port (default 9100)")
     serve.add_argument(
         "--freshness-s", type=float, default=60.0, help="accepted clock difference (default 60)"
+    )
+    serve.add_argument(
+        "--simulated-latency-ms",
+        type=float,
+        default=0.0,
+        help="testing and benchmark aid: delay every answer this long (default 0)",
     )
     serve.set_defaults(handler=_serve)
 

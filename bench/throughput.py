@@ -1,0 +1,349 @@
+"""credgate against a plain strawberry baseline, side by side, from one command.
+
+Starts on this machine, as separate processes on 127.0.0.1: four connector
+services, one per agency kind (bank-icbc, tax-jiaozuo, civil-affairs-jiaozuo,
+public-security-jiaozuo; ``credgate connector serve --simulated-latency-ms``);
+credgate (``credgate serve``, uvicorn, one worker) on a seeded demo data dir that
+reaches those agencies over signed HTTP; and the baseline (bench.baseline_app),
+which calls the same services through the same RemoteConnector with no auth, no
+policy and no audit. Both get the demo's investigation query, driven by wrk (or
+an asyncio client without it) at each concurrency for ``--seconds``, agencies
+answering after each ``--delays`` ms. The servers run on CPU 0, the agencies, wrk
+and this driver on CPU 1 (taskset), when there are two CPUs.
+
+Prints one table (requests/s, p50, p99, server CPU per request from /proc,
+credgate's ratio to the baseline), a soak of credgate at concurrency 16 with RSS
+samples, a py-spy profile of credgate's CPU per request, and the issue's targets.
+
+    .venv/bin/python -m bench.throughput [--seconds 10] [--concurrency 1,16,64]
+        [--delays 0,20] [--soak-seconds 300] [--profile-seconds 15] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import math
+import os
+import platform
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import profile_report, stack
+from bench.loadgen import LoadResult, process_cpu_seconds, run_load
+
+ERROR_MARKER = b'"errors"'
+"""A GraphQL error comes with status 200: responses holding this key are counted."""
+SOAK_CONCURRENCY = 16
+PROFILE_CONCURRENCY = 16
+PROFILE_RATE = 200  # py-spy samples per second
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured (system, agency delay, concurrency)."""
+
+    system: str
+    delay_ms: float
+    concurrency: int
+    result: LoadResult
+    agency_cpu_ms: float | None = None  # the four agencies together, per request
+
+
+@dataclass
+class Report:
+    """Everything one run measured."""
+
+    started: str
+    machine: str
+    pinning: str
+    rows: list[Row] = field(default_factory=list)
+    soak: list[tuple[float, float, float]] = field(default_factory=list)  # s, RSS MiB, rps
+    profile: str = ""
+    load_before: tuple[float, ...] = ()
+    load_after: tuple[float, ...] = ()
+
+    def find(self, system: str, delay_ms: float, concurrency: int) -> LoadResult | None:
+        """The result of one cell, if it was measured."""
+        for row in self.rows:
+            if (row.system, row.delay_ms, row.concurrency) == (system, delay_ms, concurrency):
+                return row.result
+        return None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A system under load: where to send, what to send, whose CPU to count."""
+
+    name: str
+    url: str
+    pid: int
+    body: bytes
+    headers: dict[str, str]
+
+
+def _targets(deployment: stack.Deployment, running: stack.Running) -> list[Target]:
+    """Both systems, credgate with a fresh token; each checked to answer with data."""
+    body = json.dumps(deployment.example, ensure_ascii=False).encode()
+    plain = {"Content-Type": "application/json"}
+    bearer = {**plain, "Authorization": f"Bearer {stack.officer_token(deployment)}"}
+    targets = [
+        Target("credgate", running.credgate_url, running.credgate_pid, body, bearer),
+        Target("baseline", running.baseline_url, running.baseline_pid, body, plain),
+    ]
+    for target in targets:
+        stack.check_answer(target.url, target.body, target.headers)
+    return targets
+
+
+def _load(target: Target, concurrency: int, seconds: float) -> LoadResult:
+    return run_load(
+        target.url,
+        target.body,
+        target.headers,
+        concurrency=concurrency,
+        duration_s=seconds,
+        server_pids=[target.pid],
+        marker=ERROR_MARKER,
+    )
+
+
+def _measure(
+    target: Target, concurrency: int, args: argparse.Namespace, agencies: tuple[int, ...]
+) -> tuple[LoadResult, float | None]:
+    """Warm up at this concurrency, then measure; the warm-up is not counted."""
+    if args.warmup_seconds > 0:
+        _load(target, concurrency, args.warmup_seconds)
+    before = process_cpu_seconds(agencies)
+    result = _load(target, concurrency, args.seconds)
+    spent = process_cpu_seconds(agencies) - before
+    agency_cpu = spent * 1000 / result.requests if result.requests else None
+    print(
+        f"  {target.name:<9} c={concurrency:<3} {result.rps:8.1f} req/s  "
+        f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  "
+        f"cpu {result.cpu_ms_per_request or 0:5.2f} ms/req  "
+        f"agencies {agency_cpu or 0:5.2f} ms/req  errors {result.errors + result.marked}",
+        flush=True,
+    )
+    return result, agency_cpu
+
+
+def _soak(
+    deployment: stack.Deployment, running: stack.Running, seconds: float, report: Report
+) -> None:
+    """credgate at concurrency 16 for ``seconds``, RSS sampled between segments."""
+    segments = max(10, math.ceil(seconds / 60))
+    started = time.monotonic()
+    report.soak.append((0.0, stack.rss_mib(running.credgate_pid), 0.0))
+    for _ in range(segments):
+        credgate = _targets(deployment, running)[0]  # a fresh token per segment
+        result = _load(credgate, SOAK_CONCURRENCY, seconds / segments)
+        assert result.errors + result.marked == 0, f"soak errors: {result}"
+        sample = (time.monotonic() - started, stack.rss_mib(running.credgate_pid), result.rps)
+        report.soak.append(sample)
+        print(f"  soak t={sample[0]:6.0f} s  RSS {sample[1]:7.1f} MiB  {sample[2]:7.1f} req/s")
+
+
+def _profile(running: stack.Running, target: Target, seconds: float, raw: Path) -> str:
+    """Sample credgate with py-spy while it serves at concurrency 16."""
+    if profile_report.py_spy() is None:
+        return "profile skipped: py-spy is not installed (.venv/bin/pip install py-spy)"
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        load = pool.submit(_load, target, PROFILE_CONCURRENCY, seconds + 2)
+        time.sleep(1)  # let the load reach steady state before sampling
+        profile_report.record(running.credgate_pid, seconds, raw, PROFILE_RATE)
+        result = load.result()
+    requests = round(result.rps * seconds)
+    profile = profile_report.summarize(raw, requests, PROFILE_RATE)
+    header = (
+        f"credgate at c={PROFILE_CONCURRENCY}, {result.rps:.0f} req/s, "
+        f"/proc CPU {result.cpu_ms_per_request or 0:.2f} ms/req; py-spy {seconds:g} s "
+        f"at {PROFILE_RATE} Hz, ~{requests} requests"
+    )
+    return header + "\n" + profile_report.report(profile)
+
+
+def _run_delay(
+    deployment: stack.Deployment,
+    delay_ms: float,
+    args: argparse.Namespace,
+    work: Path,
+    report: Report,
+) -> None:
+    print(f"\nagencies answering after {delay_ms:g} ms", flush=True)
+    with stack.running(deployment, delay_ms, work / "logs") as running:
+        for concurrency in args.concurrency:
+            for target in _targets(deployment, running):  # fresh token per phase
+                result, agency_cpu = _measure(target, concurrency, args, running.agency_pids)
+                report.rows.append(Row(target.name, delay_ms, concurrency, result, agency_cpu))
+        if delay_ms != min(args.delays):
+            return
+        if args.profile_seconds > 0:
+            print(f"\nprofiling credgate for {args.profile_seconds:g} s", flush=True)
+            credgate = _targets(deployment, running)[0]
+            raw = work / "credgate-profile.txt"
+            report.profile = _profile(running, credgate, args.profile_seconds, raw)
+        if args.soak_seconds > 0:
+            print(f"\nsoak: credgate at c={SOAK_CONCURRENCY} for {args.soak_seconds:g} s")
+            _soak(deployment, running, args.soak_seconds, report)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.2f}" if denominator else "-"
+
+
+def table(report: Report) -> str:
+    """The results as a Markdown table (credgate's rows carry the ratios)."""
+    lines = [
+        "| system | agencies | conc. | req/s | p50 ms | p99 ms | CPU ms/req "
+        "| agencies' CPU ms/req | errors | rps ÷ baseline | p50 ÷ baseline "
+        "| CPU ÷ baseline |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in report.rows:
+        r = row.result
+        ratios = ["", "", ""]
+        base = report.find("baseline", row.delay_ms, row.concurrency)
+        if row.system == "credgate" and base is not None:
+            ratios = [_ratio(r.rps, base.rps), _ratio(r.p50_ms, base.p50_ms)]
+            ratios.append(_ratio(r.cpu_ms_per_request or 0, base.cpu_ms_per_request or 0))
+        lines.append(
+            f"| {row.system} | {row.delay_ms:g} ms | {row.concurrency} | {r.rps:.0f} "
+            f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {_ms(r.cpu_ms_per_request)} "
+            f"| {_ms(row.agency_cpu_ms)} | {r.errors + r.marked} | {' | '.join(ratios)} |"
+        )
+    return "\n".join(lines)
+
+
+def targets(report: Report) -> list[str]:
+    """The issue's targets that this run measured, each met or missed."""
+    checks: list[tuple[str, bool]] = []
+    credgate, base = report.find("credgate", 0, 16), report.find("baseline", 0, 16)
+    if credgate and base:
+        ratio = credgate.rps / base.rps
+        checks.append((f"c=16, 0 ms: credgate rps / baseline = {ratio:.2f} (>= 0.6)", ratio >= 0.6))
+    slow = report.find("credgate", 20, 1)
+    if slow:
+        ratio = slow.p50_ms / 20
+        checks.append((f"c=1, 20 ms: credgate p50 = {ratio:.2f} x 20 ms (<= 1.2)", ratio <= 1.2))
+    for delay in sorted({row.delay_ms for row in report.rows}):
+        wide = report.find("credgate", delay, 64)
+        if wide:
+            ratio = wide.p99_ms / wide.p50_ms
+            checks.append(
+                (f"c=64, {delay:g} ms: credgate p99 / p50 = {ratio:.2f} (<= 4)", ratio <= 4)
+            )
+    if len(report.soak) >= 3:
+        checks.append(_flat(report.soak))
+    return [f"  [{'met' if ok else 'MISSED'}] {text}" for text, ok in checks]
+
+
+def _flat(soak: list[tuple[float, float, float]]) -> tuple[str, bool]:
+    """RSS flat: over the second half of the soak (caches warm), it grows at most 2 %."""
+    first, last = soak[0][1], soak[-1][1]
+    half = next(s for s in soak[1:] if s[0] >= soak[-1][0] / 2)
+    growth = (last - half[1]) / half[1]
+    text = (
+        f"soak: RSS {first:.1f} MiB at start, {half[1]:.1f} at {half[0]:.0f} s, "
+        f"{last:.1f} at end ({growth:+.1%} over the second half; flat: <= +2 %)"
+    )
+    return text, growth <= 0.02
+
+
+def _print(report: Report) -> None:
+    print(f"\nbench.throughput  {report.started}  {report.machine}")
+    print(f"pinning: {report.pinning}")
+    print(f"load average before {report.load_before}, after {report.load_after}\n")
+    print(table(report))
+    if report.soak:
+        samples = ", ".join(f"{t:.0f} s: {rss:.1f}" for t, rss, _ in report.soak)
+        print(f"\nsoak RSS (MiB) of credgate at c={SOAK_CONCURRENCY}: {samples}")
+    if report.profile:
+        print(f"\n{report.profile}")
+    print("\ntargets:")
+    print("\n".join(targets(report)) or "  (none measured with these options)")
+
+
+def _machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
+    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
+
+
+def _pinning() -> str:
+    if not stack.pinning_available():
+        return "none (fewer than two CPUs, or no taskset): every process shares the CPUs"
+    return (
+        f"credgate and baseline on CPU {stack.SERVER_CPU} (taskset, one at a time under load); "
+        f"agencies, wrk and this driver on CPU {stack.LOAD_CPU}"
+    )
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; ``--quick`` shortens every phase."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per measurement")
+    parser.add_argument("--warmup-seconds", type=float, default=2.0, help="before each")
+    parser.add_argument("--concurrency", type=_numbers, default=[1, 16, 64])
+    parser.add_argument("--delays", type=_numbers, default=[0, 20], help="agency latency, ms")
+    parser.add_argument("--soak-seconds", type=float, default=300.0)
+    parser.add_argument("--profile-seconds", type=float, default=15.0)
+    parser.add_argument("--quick", action="store_true", help="3 s phases, 30 s soak, 5 s profile")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--keep", type=Path, default=None, help="work dir to keep (logs, data)")
+    args = parser.parse_args(argv)
+    args.concurrency = [int(c) for c in args.concurrency]
+    if args.quick:
+        args.seconds, args.warmup_seconds = 3.0, 1.0
+        args.soak_seconds, args.profile_seconds = 30.0, 5.0
+    return args
+
+
+def run(args: argparse.Namespace, work: Path) -> Report:
+    """Prepare, measure every delay, and return the report."""
+    stack.pin_self()
+    (work / "logs").mkdir(parents=True, exist_ok=True)
+    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    report = Report(started, _machine(), _pinning(), load_before=os.getloadavg())
+    deployment = stack.prepare(work)
+    for delay_ms in args.delays:
+        _run_delay(deployment, delay_ms, args, work, report)
+    report.load_after = os.getloadavg()
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print the table."""
+    args = parse_args(argv)
+    if args.keep is not None:
+        report = run(args, args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="credgate-throughput-") as directory:
+            report = run(args, Path(directory))
+    _print(report)
+    if args.json is not None:
+        document: dict[str, Any] = asdict(report)
+        args.json.write_text(json.dumps(document, indent=2, ensure_ascii=False), "utf-8")
+
+
+if __name__ == "__main__":
+    main()
