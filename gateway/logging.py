@@ -41,6 +41,10 @@ def redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutable
     return event
 
 
+def _stderr_logger(*_: Any) -> structlog.WriteLogger:
+    return structlog.WriteLogger(sys.stderr)
+
+
 def configure_logging(level: str = "info") -> None:
     """Configure structlog to write one JSON object per line to standard error."""
     structlog.configure(
@@ -55,6 +59,8 @@ def configure_logging(level: str = "info") -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
         ),
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        # Looked up on each use, not bound once: whoever replaces sys.stderr (a
+        # supervisor, pytest's capture) gets the lines.
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )

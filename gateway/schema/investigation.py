@@ -19,7 +19,8 @@ from gateway.auth import scopes
 from gateway.authority import authorize_investigation
 from gateway.context import RequestContext
 from gateway.federation import DatasetAnswer, ShapedRecord, federate
-from gateway.plan import DatasetView, Window, plan_from_selection, view_of
+from gateway.plan import DatasetView, Window, view_of
+from gateway.plan_cache import cached_plan
 from gateway.schema.permissions import requires_scope
 from gateway.schema.subject import SubjectInput
 
@@ -224,7 +225,7 @@ class InvestigationQuery:
         context = info.context
         context.access.record.operation = "investigation"
         authority = await authorize_investigation(context, case_number, subject)
-        plan = plan_from_selection(info.selected_fields)
+        plan = cached_plan(info)
         answers = await federate(context, authority, plan)
         chosen = authority.subject
         is_person = chosen.id_type == "resident_id"
