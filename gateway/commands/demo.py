@@ -14,6 +14,7 @@ from gateway.app import create_app
 from gateway.demo import DemoSetup, prepare_demo
 from gateway.demo_remote import remote_demo_agencies
 from gateway.logging import configure_logging
+from gateway.memory import limit_malloc_arenas
 
 EXTRACT_TOKEN = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"  # noqa: S105 - a shell snippet, not a secret
 
@@ -71,6 +72,7 @@ def _serve_announced(app: Starlette, port: int, message: str) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    limit_malloc_arenas()
     setup = prepare_demo(args.data_dir, args.port)
     configure_logging(setup.settings.log_level)
     if args.remote:

@@ -9,9 +9,11 @@ import uvicorn
 from gateway.app import create_app
 from gateway.commands.common import add_location_options, settings_from
 from gateway.logging import configure_logging
+from gateway.memory import limit_malloc_arenas
 
 
 def _serve(args: argparse.Namespace) -> int:
+    limit_malloc_arenas()
     settings = settings_from(args)
     configure_logging(settings.log_level)
     app = create_app(settings)
