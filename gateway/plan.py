@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 from strawberry.utils.str_converters import to_camel_case
@@ -117,11 +118,16 @@ class Plan:
 
     def refs(self) -> list[FieldRef]:
         """One FieldRef per field asked, in a stable order (for one policy batch)."""
-        return [
+        return list(self._refs)
+
+    @cached_property
+    def _refs(self) -> tuple[FieldRef, ...]:
+        # Plans are cached per query document, so this is built once per document.
+        return tuple(
             FieldRef(DATASETS[dataset].agency_kind, dataset, name)
             for dataset in sorted(self.fields)
             for name in sorted(self.fields[dataset])
-        ]
+        )
 
     def window(self, dataset: str) -> Window:
         """The window asked of a time-stamped dataset (open when none was given)."""
