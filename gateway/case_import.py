@@ -9,7 +9,7 @@ One case per line::
                   "number": "(2024)豫0823执1234号之一", "valid_until": "2024-12-31"},
      "officers": [{"id": "officer-wz-001", "name": "李建国"}],
      "respondents": [{"resident_id": "410823199001011234", "name": "张三"},
-                     {"credit_code": "91410800MA44XXXXXX", "name": "某某有限公司"}]}
+                     {"credit_code": "91410882164803724M", "name": "焦作市德润房地产开发有限公司"}]}
 
 ``document.valid_until``, officer and respondent names are optional. A line
 that breaks these rules is refused with the field at fault; identifiers are
