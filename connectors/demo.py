@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import random
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from connectors.demo_people import (
 from connectors.public_security.demo_data import seed_public_security
 from connectors.registry import build_connector
 from connectors.sdk import AgencyIdentity, Subject
-from connectors.sql import SqlConnector
+from connectors.sql import SqlConnector, read_only_sqlite_url
 from connectors.tax.demo_data import seed_tax
 
 __all__ = [
@@ -195,7 +194,7 @@ def seed_demo_agencies(
                 seed_public_security(engine, population, person_ids, rng, today)
         finally:
             engine.dispose()
-        agencies.append(DemoAgency(identity, _read_only_url(path), path))
+        agencies.append(DemoAgency(identity, read_only_sqlite_url(path), path))
 
     debtors = [
         _debtor(
@@ -258,10 +257,3 @@ def _debtor(
     court = COURTS[index % len(COURTS)]
     case_number = f"({today.year}){court.case_code}执{rng.randint(100, 2999)}号"
     return DemoDebtor(subject, case_number, court.id, agencies, frozenset(datasets))
-
-
-def _read_only_url(path: Path) -> str:
-    """A SQLite URI opening the file read-only: connectors never write, and a
-    missing file must fail rather than be created empty."""
-    quoted = urllib.parse.quote(str(path.resolve()))
-    return f"sqlite:///file:{quoted}?mode=ro&uri=true"

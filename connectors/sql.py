@@ -13,9 +13,11 @@ import abc
 import asyncio
 import datetime
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Connection, Select, create_engine, select
@@ -43,9 +45,21 @@ __all__ = [
     "iso_datetime",
     "money",
     "money_from_cents",
+    "read_only_sqlite_url",
     "select_fields",
     "text",
 ]
+
+
+def read_only_sqlite_url(path: Path) -> str:
+    """A SQLite URI that opens ``path`` read-only.
+
+    Connectors and the gateway only read agency data, and a missing file must
+    fail (AgencyUnavailable) rather than be created empty.
+    """
+    quoted = urllib.parse.quote(str(path.resolve()))
+    return f"sqlite:///file:{quoted}?mode=ro&uri=true"
+
 
 CHINA_STANDARD_TIME = datetime.timezone(datetime.timedelta(hours=8), "CST")
 """Agency systems store local (Beijing) time without an offset."""

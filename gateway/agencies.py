@@ -16,15 +16,14 @@ by configuration, so other transports plug in there.
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from connectors.demo import DEMO_AGENCIES
 from connectors.registry import build_connector
 from connectors.sdk import AGENCY_KINDS, AgencyIdentity, Connector
+from connectors.sql import read_only_sqlite_url
 from gateway.errors import ConfigError
 from gateway.remote_agencies import REMOTE_KEYS, RemoteSettings, parse_remote, remote_connector
 from gateway.settings import Settings
@@ -192,14 +191,8 @@ def _connector_for(
             raise ConfigError(where, f"[agencies.{config.id}] needs database_url")
         if not path.is_file():
             return None
-        url = _read_only_sqlite_url(path)
+        url = read_only_sqlite_url(path)
     return build_connector(kind, identity, url)
-
-
-def _read_only_sqlite_url(path: Path) -> str:
-    """The gateway only reads agency data: open the file read-only, never create it."""
-    quoted = urllib.parse.quote(str(path.resolve()))
-    return f"sqlite:///file:{quoted}?mode=ro&uri=true"
 
 
 def _optional_str(raw: Mapping[str, Any], key: str, agency_id: str, where: object) -> str | None:
