@@ -25,14 +25,13 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from connectors.sdk import AgencyIdentity, Connector, FetchRequest, FetchResult
-from connectors.testing import DelayedConnector
+from connectors.sdk import Connector, FetchRequest, FetchResult
+from connectors.testing import ConnectorWrapper, DelayedConnector
 from gateway.agencies import AgencyRegistry, RegisteredAgency
 from gateway.app import create_app
 from gateway.demo import prepare_demo
@@ -41,22 +40,12 @@ from gateway.services import Services, build_services
 PUBLIC_URL = "http://127.0.0.1:8000"
 
 
-@dataclass
-class TimedConnector:
+class TimedConnector(ConnectorWrapper):
     """Keeps the latency of every fetch, so each request's slowest agency is known."""
 
-    inner: Connector
-    latencies: list[float] = field(default_factory=list)
-
-    @property
-    def identity(self) -> AgencyIdentity:
-        """The inner connector's agency."""
-        return self.inner.identity
-
-    @property
-    def datasets(self) -> frozenset[str]:
-        """The inner connector's datasets."""
-        return self.inner.datasets
+    def __init__(self, inner: Connector) -> None:
+        super().__init__(inner)
+        self.latencies: list[float] = []
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Ask the inner connector and record how long it took."""
@@ -90,13 +79,14 @@ async def _investigate(http: httpx.AsyncClient, token: str, example: dict[str, A
         raise SystemExit(f"investigation failed: {response.status_code} {body}")
 
 
-async def _latency(
+async def measure_investigations(
     http: httpx.AsyncClient,
     token: str,
     example: dict[str, Any],
     timed: list[TimedConnector],
     n: int,
 ) -> tuple[list[float], list[float]]:
+    """``n`` investigations one after another: gateway latencies and each one's slowest agency."""
     gateway, slowest = [], []
     for _ in range(n):
         for t in timed:
@@ -145,8 +135,8 @@ async def run(args: argparse.Namespace, data_dir: Path) -> None:
             auth=(officer["client_id"], officer["client_secret"]),
         )
         token = answer.json()["access_token"]
-        await _latency(http, token, example, timed, 10)  # Warm caches and pools.
-        gateway, slowest = await _latency(http, token, example, timed, args.requests)
+        await measure_investigations(http, token, example, timed, 10)  # Warm caches and pools.
+        gateway, slowest = await measure_investigations(http, token, example, timed, args.requests)
         rate = await _throughput(http, token, example, args.concurrency, args.seconds)
     ratios = [g / s for g, s in zip(gateway, slowest, strict=True)]
     rows = [

@@ -23,11 +23,10 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from bench.fanout import PUBLIC_URL, TimedConnector, inprocess_agencies
+from bench.fanout import PUBLIC_URL, inprocess_agencies, measure_investigations
 from connectors.catalog import DATASETS
 from gateway.app import create_app
 from gateway.auth.principal import Principal, Role
@@ -81,28 +80,6 @@ def alone(calls: int, cache_size: int) -> float:
     return statistics.median(times)
 
 
-async def _investigations(
-    http: httpx.AsyncClient,
-    token: str,
-    example: dict[str, Any],
-    timed: list[TimedConnector],
-    n: int,
-) -> tuple[list[float], list[float]]:
-    latency, slowest = [], []
-    for _ in range(n):
-        for agency in timed:
-            agency.latencies.clear()
-        started = time.perf_counter()
-        answer = await http.post(
-            "/graphql", json=example, headers={"Authorization": f"Bearer {token}"}
-        )
-        latency.append(time.perf_counter() - started)
-        if answer.status_code != 200 or "errors" in answer.json():
-            raise SystemExit(f"investigation failed: {answer.text}")
-        slowest.append(max(agency.latencies[-1] for agency in timed))
-    return latency, slowest
-
-
 async def in_gateway(data_dir: Path, requests: int, cache_size: int) -> tuple[float, float]:
     """Median policy time per investigation, and its median share of the gateway's own time."""
     setup = prepare_demo(data_dir, 8000)
@@ -125,9 +102,9 @@ async def in_gateway(data_dir: Path, requests: int, cache_size: int) -> tuple[fl
         auth = (officer["client_id"], officer["client_secret"])
         token = (await http.post("/oauth/token", data=form, auth=auth)).json()["access_token"]
         example = document["investigation_example"]
-        await _investigations(http, token, example, timed, 10)  # Warm caches and pools.
+        await measure_investigations(http, token, example, timed, 10)  # Warm caches and pools.
         policy.seconds.clear()
-        latency, slowest = await _investigations(http, token, example, timed, requests)
+        latency, slowest = await measure_investigations(http, token, example, timed, requests)
     own = [total - agency for total, agency in zip(latency, slowest, strict=True)]
     # Per-request ratios, then the median: one GC pause on a loaded machine must
     # not decide the figure either way.

@@ -36,6 +36,7 @@ __all__ = [
     "CHECKS",
     "ConformanceCase",
     "ConformanceCheck",
+    "ConnectorWrapper",
     "DelayedConnector",
     "FailingConnector",
     "RecordingConnector",
@@ -45,12 +46,14 @@ __all__ = [
 ]
 
 
-class DelayedConnector:
-    """Sleeps ``delay_s`` seconds, then delegates; cancelling cancels the sleep."""
+class ConnectorWrapper:
+    """A connector that stands for ``inner``: same agency, same datasets.
 
-    def __init__(self, inner: Connector, delay_s: float) -> None:
+    Subclasses override ``fetch`` to add behaviour around the inner call.
+    """
+
+    def __init__(self, inner: Connector) -> None:
         self.inner = inner
-        self.delay_s = delay_s
 
     @property
     def identity(self) -> AgencyIdentity:
@@ -61,6 +64,18 @@ class DelayedConnector:
     def datasets(self) -> frozenset[str]:
         """The inner connector's datasets."""
         return self.inner.datasets
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """Ask the inner connector."""
+        return await self.inner.fetch(request)
+
+
+class DelayedConnector(ConnectorWrapper):
+    """Sleeps ``delay_s`` seconds, then delegates; cancelling cancels the sleep."""
+
+    def __init__(self, inner: Connector, delay_s: float) -> None:
+        super().__init__(inner)
+        self.delay_s = delay_s
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Wait, then ask the inner connector."""
@@ -93,22 +108,12 @@ class FailingConnector:
         raise self.error
 
 
-class RecordingConnector:
+class RecordingConnector(ConnectorWrapper):
     """Delegates, keeping every request in ``requests`` (in arrival order)."""
 
     def __init__(self, inner: Connector) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.requests: list[FetchRequest] = []
-
-    @property
-    def identity(self) -> AgencyIdentity:
-        """The inner connector's agency."""
-        return self.inner.identity
-
-    @property
-    def datasets(self) -> frozenset[str]:
-        """The inner connector's datasets."""
-        return self.inner.datasets
 
     @property
     def called(self) -> bool:
