@@ -46,6 +46,9 @@ class IntegrityFailure(AuditError):
 class Integrator:
     """Signs a checkpoint covering new events, at most ``interval_s`` after they arrive.
 
+    Rounds are paced: the first new event after a quiet spell is covered at once,
+    then at most one round runs per interval however often commits wake it.
+
     Args:
         store: The audit store.
         signer: Signs checkpoints with the audit key; its name is the log's origin.
@@ -57,6 +60,7 @@ class Integrator:
         self._signer = signer
         self.interval_s = interval_s
         self._wake: asyncio.Event | None = None
+        self._halt = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.last_error: str | None = None
@@ -134,6 +138,7 @@ class Integrator:
             return
         self._stopping = False
         self._wake = asyncio.Event()
+        self._halt = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(
             self._run(self._wake), name="audit-integrator"
         )
@@ -143,16 +148,27 @@ class Integrator:
         if self._task is None:
             return
         self._stopping = True
+        self._halt.set()
         self.notify()
         await self._task
         self._task = None
 
     async def _run(self, wake: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        last_round = -self.interval_s
         while not self._stopping:
             # Bounded wait: events committed by other processes wake nobody here.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), self.interval_s)
+            # At most one round per interval: a round holds the write lock and
+            # fsyncs, and one per commit would make every request's next audit
+            # append queue behind it. Events wait at most one interval anyway.
+            pause = last_round + self.interval_s - loop.time()
+            if pause > 0 and not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._halt.wait(), pause)
             wake.clear()
+            last_round = loop.time()
             try:
                 await run_sync(self.integrate_once)
             except Exception as error:

@@ -114,6 +114,28 @@ async def test_background_integration_follows_new_events(audit: AuditLog) -> Non
         await audit.stop()
 
 
+async def test_background_integration_runs_at_most_one_round_per_interval(audit: AuditLog) -> None:
+    # A round per commit would hold the write lock after every request's append and
+    # make the next request's audit append queue behind it.
+    audit.integrator.interval_s = 30.0
+    draft = outcome_draft(RequestFacts(request_id="r"), AccessRecord())
+    await audit.start()
+    try:
+        await audit.append([draft])
+        for _ in range(200):  # bounded: the first events are covered at once
+            if audit.store.latest_checkpoint() is not None:
+                break
+            await asyncio.sleep(0.02)
+        for _ in range(5):
+            await audit.append([draft])
+            await asyncio.sleep(0.05)
+        assert [c.size for c in audit.store.checkpoints()] == [1]
+    finally:
+        await audit.stop()
+    # Stopping finishes with a round that covers everything committed.
+    assert [c.size for c in audit.store.checkpoints()] == [1, 6]
+
+
 def test_verify_export_rejects_a_proof_for_another_tree(audit: AuditLog) -> None:
     _append(audit, 4)
     audit.integrate_now()

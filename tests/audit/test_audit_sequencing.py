@@ -54,7 +54,9 @@ def test_four_writer_processes_produce_gapless_indices(tmp_path: Path, database_
     settings = prepare_deployment(tmp_path / "data", database_url)
     context = multiprocessing.get_context("spawn")
     with context.Pool(WRITERS) as pool:
-        results = pool.starmap(_writer, [(str(settings.data_dir), w) for w in range(WRITERS)])
+        jobs = pool.starmap_async(_writer, [(str(settings.data_dir), w) for w in range(WRITERS)])
+        # Bounded: a writer that dies hard would otherwise leave the pool waiting forever.
+        results = jobs.get(timeout=180)
     acknowledged = sorted(index for result in results for index in result)
     total = WRITERS * REQUESTS_PER_WRITER
     assert acknowledged == list(range(total))
