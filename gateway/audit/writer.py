@@ -15,7 +15,6 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -24,7 +23,7 @@ from gateway.audit.canonical import canonical_json, encode_base64
 from gateway.audit.events import EventDraft
 from gateway.audit.merkle import leaf_hash
 from gateway.audit.receipt import AuditReceipt, receipt_message
-from gateway.audit.store import AuditStore, SealedBatch
+from gateway.audit.store import AgencyValues, AuditStore, EventValues, SealedBatch, SubjectValues
 from gateway.audit.subjects import SubjectCipher
 from gateway.db import run_sync
 from gateway.errors import ServiceUnavailable
@@ -81,48 +80,42 @@ class EventSealer:
         ]
         entry = canonical_json(draft.render(index, time_ms, [s.commitment() for s in sealed]))
         leaf = leaf_hash(entry)
-        principal = draft.body.get("principal") or {}
-        authority = draft.body.get("authority") or {}
+        body = draft.body
+        principal = body.get("principal") or {}
+        authority = body.get("authority") or {}
         batch.events.append(
-            {
-                "idx": index,
-                "kind": draft.kind,
-                "time_ms": time_ms,
-                "request_id": draft.body["requestId"][:64],
-                "principal_subject": principal.get("subject"),
-                "client_id": principal.get("clientId"),
-                "role": principal.get("role"),
-                "court_id": authority.get("courtId") or principal.get("courtId"),
-                "officer_id": principal.get("officerId"),
-                "case_number": authority.get("caseNumber"),
-                "outcome": draft.body["outcome"],
-                "entry": entry,
-                "leaf_hash": leaf,
-                "receipt_signature": self._key.sign(receipt_message(index, leaf, time_ms)),
-            }
+            EventValues(
+                idx=index,
+                kind=draft.kind,
+                time_ms=time_ms,
+                request_id=body["requestId"][:64],
+                principal_subject=principal.get("subject"),
+                client_id=principal.get("clientId"),
+                role=principal.get("role"),
+                court_id=authority.get("courtId") or principal.get("courtId"),
+                officer_id=principal.get("officerId"),
+                case_number=authority.get("caseNumber"),
+                outcome=body["outcome"],
+                entry=entry,
+                leaf_hash=leaf,
+                receipt_signature=self._key.sign(receipt_message(index, leaf, time_ms)),
+            )
         )
-        batch.agencies.extend({"event_idx": index, "agency_id": a} for a in draft.agency_ids)
+        batch.agencies.extend(AgencyValues(index, agency) for agency in draft.agency_ids)
         batch.subjects.extend(
-            {
-                "event_idx": index,
-                "position": position,
-                "blind_index": s.blind_index,
-                "key_id": s.key_id,
-                "ciphertext": s.ciphertext,
-            }
+            SubjectValues(index, position, s.blind_index, s.key_id, s.ciphertext)
             for position, s in enumerate(sealed)
         )
 
 
-def _appended(row: dict[str, Any]) -> AppendedEvent:
-    leaf: bytes = row["leaf_hash"]
+def _appended(row: EventValues) -> AppendedEvent:
     receipt: AuditReceipt = {
-        "index": row["idx"],
-        "leafHash": encode_base64(leaf),
-        "timestamp": row["time_ms"],
-        "signature": encode_base64(row["receipt_signature"]),
+        "index": row.idx,
+        "leafHash": encode_base64(row.leaf_hash),
+        "timestamp": row.time_ms,
+        "signature": encode_base64(row.receipt_signature),
     }
-    return AppendedEvent(row["idx"], leaf, receipt)
+    return AppendedEvent(row.idx, row.leaf_hash, receipt)
 
 
 def commit_batch(
