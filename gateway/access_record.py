@@ -8,6 +8,7 @@ record of what was attempted.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -54,6 +55,7 @@ class AccessRecord:
         case_number / document: the legal authority invoked, if any.
         subjects: the subjects (resident ID or credit code) the request is about;
             the audit log stores them only as blind indexes and ciphertext.
+        requested: per dataset, the fields the operation selects (before policy).
         agency_calls: the agencies asked, with per-agency outcome.
         fields: the decision on every requested field.
         policy_set_hash: the hash of the policy set that decided.
@@ -65,6 +67,7 @@ class AccessRecord:
     court_id: str | None = None
     document: str | None = None
     subjects: list[str] = field(default_factory=list)
+    requested: dict[str, list[str]] = field(default_factory=dict)
     agency_calls: list[AgencyCall] = field(default_factory=list)
     fields: list[FieldDecisionRecord] = field(default_factory=list)
     policy_set_hash: str | None = None
@@ -76,6 +79,9 @@ async def _no_intent(_: AccessRecord) -> None:
     return None
 
 
+#: Makes the intent of a record durable. Called when the intent is started: an
+#: implementation takes what the record holds at that moment (the returned
+#: awaitable may finish later, while the request goes on).
 IntentWriter = Callable[[AccessRecord], Awaitable[None]]
 
 
@@ -85,15 +91,33 @@ class AccessTrail:
 
     ``await trail.before_fanout()`` must be called after the plan is known and
     before any agency is asked: the audit log writes the intent entry there
-    and raises (fail closed) if it cannot.
+    and raises (fail closed) if it cannot. ``start_intent()`` may begin that
+    write earlier, so that it runs while the request does other work (the case
+    look-up); ``before_fanout()`` then waits for it.
     """
 
     record: AccessRecord = field(default_factory=AccessRecord)
     write_intent: IntentWriter = _no_intent
-    intent_written: bool = False
+    _intent: asyncio.Future[None] | None = field(default=None, init=False, repr=False)
+
+    def start_intent(self) -> asyncio.Future[None]:
+        """Begin making the intent durable with what the record holds now (idempotent)."""
+        if self._intent is None:
+            self._intent = asyncio.ensure_future(self.write_intent(self.record))
+        return self._intent
+
+    @property
+    def intent_written(self) -> bool:
+        """Whether the intent is durable."""
+        intent = self._intent
+        if intent is None or not intent.done() or intent.cancelled():
+            return False
+        return intent.exception() is None
 
     async def before_fanout(self) -> None:
-        """Make the intent durable before any agency is asked (idempotent)."""
-        if not self.intent_written:
-            await self.write_intent(self.record)
-            self.intent_written = True
+        """Make the intent durable before any agency is asked (idempotent).
+
+        Raises:
+            Exception: whatever the intent writer raised (fail closed).
+        """
+        await self.start_intent()

@@ -11,6 +11,7 @@ tells the officer what to do.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import re
 from dataclasses import dataclass
@@ -98,10 +99,11 @@ def parse_case_number(value: str, field: str = "caseNumber") -> str:
 async def authorize_investigation(
     context: RequestContext, case_number: str, subject: SubjectSource
 ) -> Authority:
-    """Validate the caller's input, then :func:`check_authority`.
+    """Validate the caller's input, then :func:`check_authority` while the intent is written.
 
     Raises:
         BadUserInput: an invalid case number or subject (recorded as refused).
+        AuditUnavailable: the intent could not be made durable (fail closed).
         NotFound: no such case.
         Forbidden: see :func:`check_authority`.
     """
@@ -111,7 +113,21 @@ async def authorize_investigation(
     except BadUserInput:
         context.access.record.refused = BadUserInput.code
         raise
-    return await check_authority(context, number, chosen)
+    record = context.access.record
+    record.case_number = number
+    record.subjects = [chosen.id_number]
+    # The intent (who asks about whom, under which case, for which fields) is
+    # committed while the case is looked up: both take a database round trip, and
+    # every investigation waits for them before its fan-out. The attempt is then
+    # on record even when it is refused.
+    intent = context.access.start_intent()
+    try:
+        authority = await check_authority(context, number, chosen)
+    except Exception:
+        await asyncio.gather(intent, return_exceptions=True)
+        raise
+    await intent
+    return authority
 
 
 async def load_case(context: RequestContext, case_number: str) -> Case | None:

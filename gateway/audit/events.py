@@ -1,7 +1,10 @@
 """The shape of audit events, built from what a request gathered (its AccessRecord).
 
-Each GraphQL request yields an *outcome* event, refused requests included; a
-request that asks agencies yields an *intent* event first. An event is a JSON
+Each GraphQL request yields an *outcome* event, refused requests included; an
+investigation yields an *intent* event first, committed while its case is looked
+up and before any agency is asked. The intent names the case and subject the
+officer invoked and the fields the operation selects (``requested``); which
+agencies were asked, and how each field was decided, are the outcome's to say. An event is a JSON
 object encoded canonically (gateway.audit.canonical) whose bytes are the
 Merkle leaf data. It holds no resident ID number: subjects appear as keyed
 blind indexes and ciphertext hashes (gateway.audit.subjects), and the query
@@ -23,6 +26,7 @@ Schema version 1, keys in canonical (sorted) order as stored::
                    null when the caller is unknown; then authFailure says why
     authFailure    "missing_token" | "invalid_token" | "issuer_unavailable" | null
     refused        why the request was refused before data was sought, or null
+    requested      {dataset: [field, ...]} the operation selects, before policy
     requestId      the request id (also in the logs)
     subjects       [{blindIndex, ciphertextHash}]
     time           Unix milliseconds when the event became durable
@@ -174,6 +178,7 @@ def _body(kind: str, facts: RequestFacts, record: AccessRecord, codes: list[str]
             "documentHash": facts.document_hash,
         },
         "authority": authority,
+        "requested": {name: list(fields) for name, fields in record.requested.items()},
         "agencies": [
             {
                 "agencyId": call.agency_id,

@@ -10,6 +10,7 @@ in ``extensions.audit``; if the event cannot be made durable, it releases a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
@@ -17,7 +18,14 @@ import structlog
 from starlette.responses import Response
 
 from gateway.access_record import AccessRecord, AccessTrail
-from gateway.audit.events import RequestFacts, document_hash, operation_name, outcome_draft
+from gateway.audit.events import (
+    EventDraft,
+    RequestFacts,
+    document_hash,
+    intent_draft,
+    operation_name,
+    outcome_draft,
+)
 from gateway.audit.log import AuditLog
 from gateway.audit.writer import AuditUnavailable
 from gateway.auth.principal import Principal
@@ -59,20 +67,24 @@ class RequestAudit:
         self.facts.operation_name = operation_name(query, supplied_name)
 
     def attach(self, trail: AccessTrail) -> None:
-        """Make ``trail.before_fanout()`` write this request's intent event durably."""
+        """Make ``trail.start_intent()`` append this request's intent event durably."""
         self._trail = trail
-        audit_log = self._log
 
-        async def write_intent(record: AccessRecord) -> None:
-            try:
-                if audit_log is None:
-                    raise AuditUnavailable
-                await audit_log.intent_writer(self.facts)(record)
-            except AuditUnavailable:
-                self._intent_failed = True
-                raise
+        def write_intent(record: AccessRecord) -> Awaitable[None]:
+            # Drafted now, so the intent states what the request had established when
+            # it was started, however long the commit takes.
+            return self._commit_intent(intent_draft(self.facts, record))
 
         trail.write_intent = write_intent
+
+    async def _commit_intent(self, draft: EventDraft) -> None:
+        try:
+            if self._log is None:
+                raise AuditUnavailable
+            await self._log.append([draft])
+        except AuditUnavailable:
+            self._intent_failed = True
+            raise
 
     async def seal(self, response: Response) -> Response:
         """Append the outcome event, then release ``response`` with its receipt.

@@ -2,8 +2,7 @@
 
 It assembles the parts (store, subject cipher, group-commit writer,
 integrator) from the gateway's engine and keys, and offers what requests need:
-append events durably, write an intent before the fan-out, and say whether the
-log is writable (``/readyz``).
+append events durably and say whether the log is writable (``/readyz``).
 """
 
 from __future__ import annotations
@@ -14,9 +13,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 
-from gateway.access_record import AccessRecord, IntentWriter
 from gateway.audit.checkpoint import NoteSigner, NoteVerifier
-from gateway.audit.events import EventDraft, RequestFacts, intent_draft
+from gateway.audit.events import EventDraft
 from gateway.audit.integrator import Integrator
 from gateway.audit.store import AuditStore
 from gateway.audit.subjects import SubjectCipher
@@ -96,18 +94,6 @@ class AuditLog:
             sqlalchemy.exc.SQLAlchemyError: If the database refuses them.
         """
         return commit_batch(self.store, self._sealer, drafts)
-
-    def intent_writer(self, facts: RequestFacts) -> IntentWriter:
-        """The ``AccessTrail.write_intent`` hook for one request.
-
-        The hook appends the intent event durably before the federation asks any
-        agency, and raises :class:`AuditUnavailable` if it cannot (fail closed).
-        """
-
-        async def write_intent(record: AccessRecord) -> None:
-            await self.append([intent_draft(facts, record)])
-
-        return write_intent
 
     def integrate_now(self) -> bool:
         """Sign a checkpoint covering every event now (blocking), after any running round."""

@@ -223,9 +223,11 @@ class InvestigationQuery:
         self, info: Info[RequestContext, None], case_number: str, subject: SubjectInput
     ) -> Investigation:
         context = info.context
-        context.access.record.operation = "investigation"
-        authority = await authorize_investigation(context, case_number, subject)
+        record = context.access.record
+        record.operation = "investigation"
         plan = cached_plan(info)
+        record.requested = {dataset: sorted(names) for dataset, names in plan.fields.items()}
+        authority = await authorize_investigation(context, case_number, subject)
         answers = await federate(context, authority, plan)
         chosen = authority.subject
         is_person = chosen.id_type == "resident_id"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import text
@@ -50,6 +51,44 @@ async def test_an_investigation_logs_intent_then_outcome(investigator: Investiga
     assert all(f["policyIds"] for f in outcome["fields"])
     for event in (intent, outcome):
         assert resident_id not in event["entry"]
+
+
+async def test_the_intent_names_the_fields_asked_for_before_policy(
+    investigator: Investigator,
+) -> None:
+    entry = investigator.case()
+    body = await investigator.investigate(entry)
+    intent = await _event(investigator, body["extensions"]["audit"]["index"] - 1)
+    document = json.loads(intent["entry"])
+
+    assert document["kind"] == "intent"
+    requested = document["requested"]
+    assert "balance" in requested["bank.accounts"]
+    assert "spouse_id_number" in requested["civil_affairs.marriages"]
+    assert requested["public_security.household"] == sorted(requested["public_security.household"])
+    # The agencies actually asked, and the decisions, are the outcome's to say.
+    outcome = json.loads((await _event(investigator, intent["index"] + 1))["entry"])
+    assert outcome["requested"] == requested
+    assert {a["agencyId"] for a in outcome["agencies"]} == investigator.asked()
+
+
+async def test_a_refused_attempt_is_on_record_as_intent_and_refused_outcome(
+    investigator: Investigator,
+) -> None:
+    entry = investigator.case(status="closed")
+    response = await investigator.post(entry.case_number, subject_of(entry))
+    body = response.json()
+    assert body["errors"][0]["extensions"]["reason"] == "CASE_CLOSED"
+
+    outcome_index = body["extensions"]["audit"]["index"]
+    intent = await _event(investigator, outcome_index - 1)
+    outcome = await _event(investigator, outcome_index)
+    assert (intent["kind"], intent["outcome"]) == ("intent", "pending")
+    assert intent["requestId"] == outcome["requestId"]
+    assert intent["caseNumber"] == outcome["caseNumber"] == entry.case_number
+    assert intent["subjectIds"] == outcome["subjectIds"] == [entry.respondents[0].id_number]
+    assert outcome["outcome"] == "refused"
+    assert investigator.asked() == set()
 
 
 async def test_no_agency_is_asked_and_no_data_released_when_the_intent_cannot_be_written(
