@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 import hmac
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -347,30 +347,40 @@ def _load_cases(
 ) -> list[Case]:
     if not numbers:
         return []
+    # One round trip: every investigation waits for this look-up before its
+    # fan-out, and a case has few officers and respondents, so the joined rows
+    # (officers x respondents per case) stay few.
+    wanted = (
+        cases.c.case_number == numbers[0] if len(numbers) == 1 else cases.c.case_number.in_(numbers)
+    )
     rows = connection.execute(
-        select(cases, courts.c.name.label("court_name"))
+        select(
+            cases,
+            courts.c.name.label("court_name"),
+            case_officers.c.officer_id,
+            case_respondents.c.id_type,
+            case_respondents.c.subject_index,
+            case_respondents.c.id_ciphertext,
+            case_respondents.c.name.label("respondent_name"),
+        )
         .join(courts, courts.c.id == cases.c.court_id)
-        .where(cases.c.case_number.in_(numbers))
+        .outerjoin(case_officers, case_officers.c.case_number == cases.c.case_number)
+        .outerjoin(case_respondents, case_respondents.c.case_number == cases.c.case_number)
+        .where(wanted)
         .order_by(cases.c.filed_on.desc(), cases.c.case_number)
     ).all()
-    assigned = _grouped(
-        connection.execute(
-            select(case_officers.c.case_number, case_officers.c.officer_id)
-            .where(case_officers.c.case_number.in_(numbers))
-            .order_by(case_officers.c.officer_id)
-        )
-    )
-    named = _grouped(
-        connection.execute(
-            select(
-                case_respondents.c.case_number,
-                case_respondents.c.id_type,
-                case_respondents.c.subject_index,
-                case_respondents.c.id_ciphertext,
-                case_respondents.c.name,
-            ).where(case_respondents.c.case_number.in_(numbers))
-        )
-    )
+    found: dict[str, tuple[Any, set[str], dict[str, tuple[Any, ...]]]] = {}
+    for row in rows:
+        _, officer_ids, named = found.setdefault(row.case_number, (row, set(), {}))
+        if row.officer_id is not None:
+            officer_ids.add(row.officer_id)
+        if row.subject_index is not None:
+            named[row.subject_index] = (
+                row.id_type,
+                row.subject_index,
+                row.id_ciphertext,
+                row.respondent_name,
+            )
     return [
         Case(
             case_number=row.case_number,
@@ -378,10 +388,10 @@ def _load_cases(
             status="open" if row.status == "open" else "closed",
             filed_on=row.filed_on,
             document=Document(row.document_type, row.document_number, row.document_valid_until),
-            officer_ids=tuple(officer_id for (officer_id,) in assigned.get(row.case_number, ())),
-            respondents=_opened(sealer, named.get(row.case_number, ())),
+            officer_ids=tuple(sorted(officer_ids)),
+            respondents=_opened(sealer, named.values()),
         )
-        for row in rows
+        for row, officer_ids, named in found.values()
     ]
 
 
@@ -396,11 +406,3 @@ def _opened(sealer: SubjectSealer, rows: Iterable[tuple[Any, ...]]) -> tuple[Res
         for id_type, index, ciphertext, name in rows
     ]
     return tuple(sorted(opened, key=lambda r: (r.id_type, r.id_number)))
-
-
-def _grouped(rows: Iterable[Any]) -> Mapping[str, list[tuple[Any, ...]]]:
-    """Rows keyed by their first column, the rest of each row kept in order."""
-    grouped: dict[str, list[tuple[Any, ...]]] = {}
-    for row in rows:
-        grouped.setdefault(row[0], []).append(tuple(row[1:]))
-    return grouped

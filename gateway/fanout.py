@@ -72,7 +72,6 @@ async def fan_out(calls: Sequence[tuple[RegisteredAgency, FetchRequest]]) -> lis
 
 async def _call(agency: RegisteredAgency, request: FetchRequest) -> AgencyOutcome:
     identity = agency.identity
-    request_digest = digest(request.to_json())
     started = time.perf_counter()
     records: Mapping[str, list[Record]] | None = None
     response_digest = None
@@ -83,7 +82,6 @@ async def _call(agency: RegisteredAgency, request: FetchRequest) -> AgencyOutcom
             with capture_exchanges() as exchanges:
                 result = await agency.connector.fetch(request)
         records = _checked(result, request, identity.id)
-        response_digest = digest(result.to_json())
     except TimeoutError:
         error = AgencyTimeout(f"no answer within {agency.deadline_s:g} s", agency_id=identity.id)
     except ConnectorError as failure:
@@ -97,13 +95,19 @@ async def _call(agency: RegisteredAgency, request: FetchRequest) -> AgencyOutcom
         error = AgencyUnavailable("the agency's connector failed", agency_id=identity.id)
     latency_ms = round((time.perf_counter() - started) * 1000)
     if error is not None:
-        records, response_digest = None, None
+        records = None
         log.warning("agency_failed", agency=identity.id, code=error.code, latency_ms=latency_ms)
+    # Digests are taken after the call, not before it: the fan-out's calls start
+    # one after another on the event loop, so work before a call delays the next.
     if exchanges and exchanges[-1].request_digest:
         # A remote agency: the digests of the signed messages themselves (the agency's
         # answer commits to the request's), kept even for a rejected answer.
         request_digest = exchanges[-1].request_digest
         response_digest = exchanges[-1].response_digest
+    else:
+        request_digest = digest(request.to_json())
+        if records is not None:
+            response_digest = digest(result.to_json())
     return AgencyOutcome(
         identity, request, records, error, latency_ms, request_digest, response_digest
     )
