@@ -7,7 +7,9 @@ present the records. It calls the same connector services as credgate, through
 the same signed transport (:class:`connectors.remote.RemoteConnector`, which the
 agencies require), but checks no token, no legal authority and no policy, and
 writes no audit log. The schema mirrors credgate's ``investigation`` field, so
-both are sent the very same query document.
+both are sent the very same query document. bench.direct_fanout asks the
+agencies with the same pieces (:func:`wanted_in`, :func:`fetch_requests`,
+:func:`fan_out`) and no server around them.
 
 Run by ``bench.throughput`` as its own uvicorn process::
 
@@ -22,18 +24,21 @@ import contextlib
 import datetime
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import strawberry
 import uvicorn
+from graphql import GraphQLResolveInfo, parse
+from graphql.language import FieldNode, FragmentDefinitionNode, OperationDefinitionNode
 from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField, Selection
+from strawberry.types.nodes import SelectedField, Selection, convert_selections
 from strawberry.utils.str_converters import to_snake_case
 
 from connectors.remote import RemoteAgency, RemoteConnector
@@ -42,8 +47,10 @@ from connectors.sdk import (
     AgencyIdentity,
     DatasetQuery,
     FetchRequest,
+    FetchResult,
     LegalAuthority,
     Record,
+    Subject,
     parse_subject,
 )
 from connectors.signing import TrustedKeys, load_private_key, load_public_key
@@ -195,6 +202,50 @@ def _wanted(selected: Iterable[Selection]) -> dict[str, frozenset[str]]:
     return wanted
 
 
+def wanted_in(document: str, variables: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """What the baseline asks the agencies for ``document``, without executing it.
+
+    The same walk as the resolver's, over the operation's selection set instead of
+    ``info.selected_fields``: catalog dataset -> catalog fields.
+    """
+    parsed = parse(document)
+    fragments = {
+        d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
+    # convert_selections reads only these two attributes of the resolve info.
+    info = SimpleNamespace(fragments=fragments, variable_values=dict(variables))
+    roots = cast(Collection[FieldNode], operation.selection_set.selections)
+    return _wanted(convert_selections(cast("GraphQLResolveInfo[Any]", info), roots))
+
+
+def subject_of(resident_id: str | None, credit_code: str | None, name: str | None) -> Subject:
+    """The subject of a ``SubjectInput`` (as credgate parses it, less its error messages)."""
+    if resident_id is not None:
+        return parse_subject("resident_id", resident_id, name)
+    return parse_subject("uscc", credit_code or "", name)
+
+
+def fetch_requests(
+    connectors: Iterable[RemoteConnector],
+    queries: Mapping[str, DatasetQuery],
+    authority: LegalAuthority,
+    subject: Subject,
+) -> list[tuple[RemoteConnector, FetchRequest]]:
+    """One request per agency serving a dataset of ``queries``, each with a fresh id."""
+    calls = []
+    for connector in connectors:
+        asked = {d: q for d, q in queries.items() if d in connector.datasets}
+        if asked:
+            calls.append((connector, FetchRequest(uuid.uuid4().hex, authority, subject, asked)))
+    return calls
+
+
+async def fan_out(calls: Iterable[tuple[RemoteConnector, FetchRequest]]) -> list[FetchResult]:
+    """Ask every agency at once; the answers in the order of ``calls``."""
+    return list(await asyncio.gather(*(connector.fetch(r) for connector, r in calls)))
+
+
 def _value(dataset: str, name: str, value: Any) -> Any:
     kind = DATASETS[dataset].field(name).type
     if value is None:
@@ -225,25 +276,17 @@ class Query:
         self, info: Info[Any, None], case_number: str, subject: SubjectInput
     ) -> Investigation:
         connectors: list[RemoteConnector] = info.context["connectors"]
-        wanted = _wanted(info.selected_fields)
-        if subject.resident_id is not None:
-            chosen = parse_subject("resident_id", subject.resident_id, subject.name)
-        else:
-            chosen = parse_subject("uscc", subject.credit_code or "", subject.name)
+        queries = {d: DatasetQuery(f) for d, f in _wanted(info.selected_fields).items()}
+        chosen = subject_of(subject.resident_id, subject.credit_code, subject.name)
         authority = LegalAuthority(case_number, *_AUTHORITY)
-        calls = []
-        for connector in connectors:
-            asked = {d: DatasetQuery(f) for d, f in wanted.items() if d in connector.datasets}
-            if asked:
-                request = FetchRequest(uuid.uuid4().hex, authority, chosen, asked)
-                calls.append((connector.identity, connector.fetch(request)))
-        results = await asyncio.gather(*(call for _, call in calls))
+        calls = fetch_requests(connectors, queries, authority, chosen)
+        results = await fan_out(calls)
         found: dict[str, list[Any]] = {}
-        for (identity, _), result in zip(calls, results, strict=True):
+        for (connector, _), result in zip(calls, results, strict=True):
             for dataset, records in result.records.items():
                 field = next(f for f, (d, _) in _DATASETS.items() if d == dataset)
                 record_type = _DATASETS[field][1]
-                rows = [_present(dataset, record_type, identity, r) for r in records]
+                rows = [_present(dataset, record_type, connector.identity, r) for r in records]
                 found.setdefault(to_snake_case(field), []).extend(rows)
         household = found.pop("household", None)
         is_person = chosen.id_type == "resident_id"
@@ -276,14 +319,10 @@ class _App(GraphQL[dict[str, Any], None]):
         return {"connectors": self.connectors}
 
 
-def create_baseline_app(config: Mapping[str, Any]) -> Starlette:
-    """The baseline on ``/graphql``, asking the agencies listed in ``config``.
-
-    ``config``: ``{"key": PEM path, "agencies": [{"id", "kind", "name", "url",
-    "public_key"}]}``; the key is a gateway key the agencies trust.
-    """
+def connectors_of(config: Mapping[str, Any]) -> list[RemoteConnector]:
+    """A RemoteConnector per agency of ``config`` (see :func:`create_baseline_app`)."""
     key = load_private_key(Path(config["key"]))
-    connectors = [
+    return [
         RemoteConnector(
             RemoteAgency(
                 AgencyIdentity(a["id"], a["kind"], a["name"]),
@@ -294,6 +333,15 @@ def create_baseline_app(config: Mapping[str, Any]) -> Starlette:
         )
         for a in config["agencies"]
     ]
+
+
+def create_baseline_app(config: Mapping[str, Any]) -> Starlette:
+    """The baseline on ``/graphql``, asking the agencies listed in ``config``.
+
+    ``config``: ``{"key": PEM path, "agencies": [{"id", "kind", "name", "url",
+    "public_key"}]}``; the key is a gateway key the agencies trust.
+    """
+    connectors = connectors_of(config)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -58,6 +58,12 @@ def process_cpu_seconds(pids: Sequence[int]) -> float:
     return total
 
 
+def percentiles(latencies: Sequence[float]) -> tuple[float, float]:
+    """p50 and p99 of ``latencies`` (0 for none), as the asyncio client reports them."""
+    ordered = sorted(latencies) or [0.0]
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
 async def _asyncio_load(
     url: str,
     body: bytes,
@@ -211,9 +217,7 @@ def run_load(
         )
         seconds = time.monotonic() - started
         ok = len(latencies)
-        ordered = sorted(latencies) or [0.0]
-        p50 = statistics.median(ordered)
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        p50, p99 = percentiles(latencies)
         tool = "asyncio"
     cpu = process_cpu_seconds(server_pids) - cpu_before if server_pids else None
     cpu_per_request = cpu * 1000 / ok if cpu is not None and ok else None

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 SERVER_CPU = 0
 """The CPU of the measured server (credgate or the baseline)."""
 LOAD_CPU = 1
-"""The CPU of the load generator, the agencies and this driver."""
+"""The CPU of the load generator, the agencies, the direct fan-out and this driver."""
 BENCH_AGENCIES = ("bank-icbc", "tax-jiaozuo", "civil-affairs-jiaozuo", "public-security-jiaozuo")
 """One agency of each kind; the demo respondent has accounts at ICBC."""
 _START_TIMEOUT_S = 60.0
@@ -163,7 +163,8 @@ def _configure_remote(data_dir: Path, agencies: Sequence[BenchAgency]) -> None:
             database.unlink()
 
 
-def _pinned(cpu: int, command: list[str]) -> list[str]:
+def pinned(cpu: int, command: list[str]) -> list[str]:
+    """``command`` run on ``cpu`` (through taskset), when pinning is available."""
     return ["taskset", "-c", str(cpu), *command] if pinning_available() else command
 
 
@@ -179,7 +180,7 @@ class Processes:
         log = (self.log_dir / f"{name}.log").open("ab")
         with log:
             process = subprocess.Popen(
-                _pinned(cpu, command), cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+                pinned(cpu, command), cwd=REPO, stdout=log, stderr=subprocess.STDOUT
             )
         self.children[name] = process
         return process.pid

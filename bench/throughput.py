@@ -8,12 +8,16 @@ reaches those agencies over signed HTTP; and the baseline (bench.baseline_app),
 which calls the same services through the same RemoteConnector with no auth, no
 policy and no audit. Both get the demo's investigation query, driven by wrk (or
 an asyncio client without it) at each concurrency for ``--seconds``, agencies
-answering after each ``--delays`` ms. The servers run on CPU 0, the agencies, wrk
-and this driver on CPU 1 (taskset), when there are two CPUs.
+answering after each ``--delays`` ms. A third row, the agencies measured directly
+(bench.direct_fanout: credgate's four requests for that query, sent at once with
+no server in between), is what a gateway with zero overhead would see. The
+servers run on CPU 0, the agencies, wrk, the direct fan-out and this driver on
+CPU 1 (taskset), when there are two CPUs.
 
 Prints one table (requests/s, p50, p99, server CPU per request from /proc,
-credgate's ratio to the baseline), a soak of credgate at concurrency 16 with RSS
-samples, a py-spy profile of credgate's CPU per request, and the issue's targets.
+credgate's ratio to the baseline, both systems' p50 over the agencies'), a soak
+of credgate at concurrency 16 with RSS samples, a py-spy profile of credgate's
+CPU per request, and the issue's targets.
 
     .venv/bin/python -m bench.throughput [--seconds 10] [--concurrency 1,16,64]
         [--delays 0,20] [--soak-seconds 300] [--profile-seconds 15] [--quick]
@@ -34,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import profile_report, stack
+from bench import direct_fanout, profile_report, stack
 from bench.loadgen import LoadResult, process_cpu_seconds, run_load
 
 ERROR_MARKER = b'"errors"'
@@ -123,14 +127,18 @@ def _measure(
     result = _load(target, concurrency, args.seconds)
     spent = process_cpu_seconds(agencies) - before
     agency_cpu = spent * 1000 / result.requests if result.requests else None
+    _progress(target.name, concurrency, result, agency_cpu)
+    return result, agency_cpu
+
+
+def _progress(name: str, concurrency: int, result: LoadResult, agency_cpu: float | None) -> None:
     print(
-        f"  {target.name:<9} c={concurrency:<3} {result.rps:8.1f} req/s  "
+        f"  {name:<9} c={concurrency:<3} {result.rps:8.1f} req/s  "
         f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  "
         f"cpu {result.cpu_ms_per_request or 0:5.2f} ms/req  "
         f"agencies {agency_cpu or 0:5.2f} ms/req  errors {result.errors + result.marked}",
         flush=True,
     )
-    return result, agency_cpu
 
 
 def _soak(
@@ -177,10 +185,23 @@ def _run_delay(
 ) -> None:
     print(f"\nagencies answering after {delay_ms:g} ms", flush=True)
     with stack.running(deployment, delay_ms, work / "logs") as running:
+        spec = work / f"direct-fanout-{delay_ms:g}ms.json"
+        expected = direct_fanout.write_spec(deployment, running, spec)
         for concurrency in args.concurrency:
             for target in _targets(deployment, running):  # fresh token per phase
                 result, agency_cpu = _measure(target, concurrency, args, running.agency_pids)
                 report.rows.append(Row(target.name, delay_ms, concurrency, result, agency_cpu))
+            result, agency_cpu = direct_fanout.measure(
+                spec,
+                concurrency,
+                args.seconds,
+                args.warmup_seconds,
+                running.agency_pids,
+                expected,
+            )
+            _progress("agencies", concurrency, result, agency_cpu)
+            row = Row(direct_fanout.SYSTEM, delay_ms, concurrency, result, agency_cpu)
+            report.rows.append(row)
         if delay_ms != min(args.delays):
             return
         if args.profile_seconds > 0:
@@ -202,20 +223,27 @@ def _ratio(numerator: float, denominator: float) -> str:
 
 
 def table(report: Report) -> str:
-    """The results as a Markdown table (credgate's rows carry the ratios)."""
+    """The results as a Markdown table (credgate's rows carry the ratios to the baseline).
+
+    The direct fan-out's CPU ms/req is its own client's, per investigation.
+    """
     lines = [
         "| system | agencies | conc. | req/s | p50 ms | p99 ms | CPU ms/req "
         "| agencies' CPU ms/req | errors | rps ÷ baseline | p50 ÷ baseline "
-        "| CPU ÷ baseline |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU ÷ baseline | p50 ÷ agencies |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in report.rows:
         r = row.result
-        ratios = ["", "", ""]
+        ratios = ["", "", "", ""]
         base = report.find("baseline", row.delay_ms, row.concurrency)
         if row.system == "credgate" and base is not None:
-            ratios = [_ratio(r.rps, base.rps), _ratio(r.p50_ms, base.p50_ms)]
-            ratios.append(_ratio(r.cpu_ms_per_request or 0, base.cpu_ms_per_request or 0))
+            ratios[0] = _ratio(r.rps, base.rps)
+            ratios[1] = _ratio(r.p50_ms, base.p50_ms)
+            ratios[2] = _ratio(r.cpu_ms_per_request or 0, base.cpu_ms_per_request or 0)
+        direct = report.find(direct_fanout.SYSTEM, row.delay_ms, row.concurrency)
+        if row.system in ("credgate", "baseline") and direct is not None:
+            ratios[3] = _ratio(r.p50_ms, direct.p50_ms)
         lines.append(
             f"| {row.system} | {row.delay_ms:g} ms | {row.concurrency} | {r.rps:.0f} "
             f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {_ms(r.cpu_ms_per_request)} "
@@ -231,10 +259,19 @@ def targets(report: Report) -> list[str]:
     if credgate and base:
         ratio = credgate.rps / base.rps
         checks.append((f"c=16, 0 ms: credgate rps / baseline = {ratio:.2f} (>= 0.6)", ratio >= 0.6))
-    slow = report.find("credgate", 20, 1)
-    if slow:
-        ratio = slow.p50_ms / 20
-        checks.append((f"c=1, 20 ms: credgate p50 = {ratio:.2f} x 20 ms (<= 1.2)", ratio <= 1.2))
+    slow, agencies = report.find("credgate", 20, 1), report.find(direct_fanout.SYSTEM, 20, 1)
+    if slow and agencies and agencies.p50_ms:
+        # The agencies take well over their nominal 20 ms here (see bench/README.md):
+        # the target is measured against what they actually take.
+        ratio = slow.p50_ms / agencies.p50_ms
+        checks.append(
+            (
+                f"c=1, 20 ms: credgate p50 {slow.p50_ms:.2f} ms / agencies' p50 "
+                f"{agencies.p50_ms:.2f} ms = {ratio:.2f} (<= 1.2); "
+                f"for information {slow.p50_ms / 20:.2f} x the nominal 20 ms",
+                ratio <= 1.2,
+            )
+        )
     for delay in sorted({row.delay_ms for row in report.rows}):
         wide = report.find("credgate", delay, 64)
         if wide:
@@ -290,7 +327,7 @@ def _pinning() -> str:
         return "none (fewer than two CPUs, or no taskset): every process shares the CPUs"
     return (
         f"credgate and baseline on CPU {stack.SERVER_CPU} (taskset, one at a time under load); "
-        f"agencies, wrk and this driver on CPU {stack.LOAD_CPU}"
+        f"agencies, wrk, the direct fan-out and this driver on CPU {stack.LOAD_CPU}"
     )
 
 
@@ -305,16 +342,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup-seconds", type=float, default=2.0, help="before each")
     parser.add_argument("--concurrency", type=_numbers, default=[1, 16, 64])
     parser.add_argument("--delays", type=_numbers, default=[0, 20], help="agency latency, ms")
-    parser.add_argument("--soak-seconds", type=float, default=300.0)
-    parser.add_argument("--profile-seconds", type=float, default=15.0)
-    parser.add_argument("--quick", action="store_true", help="3 s phases, 30 s soak, 5 s profile")
+    parser.add_argument("--soak-seconds", type=float, default=None, help="300 (0: none)")
+    parser.add_argument("--profile-seconds", type=float, default=None, help="15 (0: none)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 s phases, 1 s warm-ups, 30 s soak, 5 s profile (unless given)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--keep", type=Path, default=None, help="work dir to keep (logs, data)")
     args = parser.parse_args(argv)
     args.concurrency = [int(c) for c in args.concurrency]
+    soak, profile = (30.0, 5.0) if args.quick else (300.0, 15.0)
+    # An explicit --soak-seconds or --profile-seconds wins over --quick (0 skips it).
+    args.soak_seconds = soak if args.soak_seconds is None else args.soak_seconds
+    args.profile_seconds = profile if args.profile_seconds is None else args.profile_seconds
     if args.quick:
         args.seconds, args.warmup_seconds = 3.0, 1.0
-        args.soak_seconds, args.profile_seconds = 30.0, 5.0
     return args
 
 
