@@ -18,7 +18,6 @@ lowercase hex SHA-256 of the compact JWS text.
 from __future__ import annotations
 
 import hashlib
-import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from connectors.keyfiles import (
     load_public_key,
     public_pem,
 )
+from connectors.random_ids import random_urlsafe
 from connectors.sdk import FetchRequest, FetchResult, MalformedMessage
 
 __all__ = [
@@ -207,7 +207,7 @@ def sign_request(
 ) -> SignedRequest:
     """Sign a fetch request for one agency, due within ``deadline_s`` seconds."""
     issued = now_ms() if issued_at_ms is None else issued_at_ms
-    message_id = secrets.token_urlsafe(16)
+    message_id = random_urlsafe(16)
     deadline = issued + round(deadline_s * 1000)
     envelope = {
         "id": message_id,

@@ -7,11 +7,13 @@ worker thread: the same code serves SQLite (embedded default) and PostgreSQL
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
-import anyio.to_thread
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -55,10 +57,27 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
+#: Threads for blocking database work (:func:`run_sync`).
+DATABASE_THREADS = 8
+#: Connections kept open: one per database thread, plus the audit committer and
+#: the integrator. A pool smaller than that closes a connection each time a
+#: burst ends and opens one at the next (file opens and pragmas on SQLite, a TCP
+#: and auth handshake on PostgreSQL), which costs more than the query.
+POOL_SIZE = DATABASE_THREADS + 2
+
+_database_threads = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="credgate-db")
+
+
+def create_db_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
     """Create an engine for ``url`` with the pragmas and pooling the gateway relies on."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        database = make_url(url).database
+        in_memory = not database or database == ":memory:" or "mode=memory" in url
+        # An in-memory database lives in one connection: SQLAlchemy picks its pool.
+        pooling = {} if in_memory else {"pool_size": pool_size, "max_overflow": pool_size}
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **pooling
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
 
         @event.listens_for(engine, "connect")
@@ -82,5 +101,12 @@ def read_connection(engine: Engine) -> Connection:
 
 
 async def run_sync(function: Callable[..., T], *args: Any) -> T:
-    """Run blocking database work in a worker thread."""
-    return await anyio.to_thread.run_sync(function, *args)
+    """Run blocking database work in a worker thread.
+
+    The call is handed to the thread at once (``run_in_executor``). anyio's
+    ``to_thread`` first yields to the event loop, and on a loaded loop every such
+    trip costs milliseconds: every investigation waits for its case look-up.
+    A cancelled caller stops waiting; the thread finishes its (short) transaction.
+    """
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_database_threads, partial(function, *args))

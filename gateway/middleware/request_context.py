@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-import secrets
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from connectors.random_ids import random_hex
 
 REQUEST_ID_HEADER = b"x-request-id"
 # A caller-supplied id is kept only if it is short and plain, so it is safe in logs.
@@ -24,7 +25,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         supplied = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
-        request_id = supplied if _SAFE_ID.match(supplied) else secrets.token_hex(12)
+        request_id = supplied if _SAFE_ID.match(supplied) else random_hex(12)
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
