@@ -43,7 +43,35 @@ _OUTCOMES = {
     Visibility.DENIED: FieldOutcome.DENIED,
 }
 
-Decisions = Mapping[FieldRef, FieldDecision]
+#: Per dataset, per field name (``members.name`` for nested ones), its decision.
+Decisions = Mapping[str, Mapping[str, FieldDecision]]
+
+
+def _by_dataset(decisions: Mapping[FieldRef, FieldDecision]) -> dict[str, dict[str, FieldDecision]]:
+    table: dict[str, dict[str, FieldDecision]] = {}
+    for ref, decision in decisions.items():
+        table.setdefault(ref.dataset, {})[ref.name] = decision
+    return table
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How records of one dataset are shaped in one request, worked out once for all of them."""
+
+    flat: tuple[tuple[str, FieldDecision], ...]
+    groups: tuple[tuple[str, tuple[tuple[str, str, FieldDecision], ...]], ...]
+
+    @classmethod
+    def of(cls, wanted: frozenset[str], decided: Mapping[str, FieldDecision]) -> _Layout:
+        flat: list[tuple[str, FieldDecision]] = []
+        groups: dict[str, list[tuple[str, str, FieldDecision]]] = {}
+        for name in sorted(wanted):
+            head, _, sub = name.partition(".")
+            if sub:
+                groups.setdefault(head, []).append((sub, name, decided[name]))
+            else:
+                flat.append((name, decided[name]))
+        return cls(tuple(flat), tuple((head, tuple(subs)) for head, subs in groups.items()))
 
 
 @dataclass(frozen=True)
@@ -90,7 +118,7 @@ async def federate(
         Exception: whatever ``before_fanout`` raises (the audit intent could not be
             made durable); no agency has been asked then.
     """
-    decisions = _decide(context, authority, plan)
+    decisions = _by_dataset(_decide(context, authority, plan))
     answers, queries = _queries(context, plan, decisions, authority.checked_at.date())
     calls = _calls(context, authority, queries)
     asked = [
@@ -100,6 +128,7 @@ async def federate(
     context.access.record.agency_calls.extend(asked)
     await context.access.before_fanout()
     outcomes = await fan_out(calls)
+    layouts: dict[str, _Layout] = {}
     for outcome, call in zip(outcomes, asked, strict=True):
         _record_outcome(call, outcome)
         for dataset in outcome.request.datasets:
@@ -107,8 +136,11 @@ async def federate(
             if outcome.error is not None:
                 answer.failures.append(outcome.error)
                 continue
+            layout = layouts.get(dataset) or layouts.setdefault(
+                dataset, _Layout.of(plan.fields[dataset], decisions.get(dataset, {}))
+            )
             for row in (outcome.records or {}).get(dataset, []):
-                answer.records.append(_shape(outcome.agency, dataset, row, plan, decisions))
+                answer.records.append(_shape(outcome.agency, dataset, row, layout))
     return answers
 
 
@@ -167,20 +199,14 @@ def _query(
 ) -> DatasetQuery | CredgateError | None:
     """What to ask of the dataset: a query, a refusal, or ``None`` (nothing to ask)."""
     spec = DATASETS[dataset]
+    decided = decisions.get(dataset, {})
     permitted = {
         (name, decision)
         for name in wanted
-        if (decision := decisions[FieldRef(spec.agency_kind, dataset, name)]).visibility
-        is not Visibility.DENIED
+        if (decision := decided[name]).visibility is not Visibility.DENIED
     }
     if not permitted:
-        ids = sorted(
-            {
-                i
-                for n in wanted
-                for i in decisions[FieldRef(spec.agency_kind, dataset, n)].policy_ids
-            }
-        )
+        ids = sorted({i for n in wanted for i in decided[n].policy_ids})
         return Forbidden(
             f"Policy does not let you see {spec.description.lower() or dataset} ({dataset}).",
             policyIds=ids,
@@ -219,36 +245,24 @@ def _record_outcome(call: AgencyCall, outcome: AgencyOutcome) -> None:
     call.records = sum(len(rows) for rows in (outcome.records or {}).values())
 
 
-def _shape(
-    agency: AgencyIdentity, dataset: str, row: Record, plan: Plan, decisions: Decisions
-) -> ShapedRecord:
+def _shape(agency: AgencyIdentity, dataset: str, row: Record, layout: _Layout) -> ShapedRecord:
     """Pass every asked value of one record through its decision."""
-    spec = DATASETS[dataset]
-    values: dict[str, object] = {}
-    groups: dict[str, list[str]] = {}
-    for name in sorted(plan.fields[dataset]):
-        head, _, sub = name.partition(".")
-        if sub:
-            groups.setdefault(head, []).append(sub)
-            continue
-        decision = decisions[FieldRef(spec.agency_kind, dataset, name)]
-        values[name] = _value(dataset, name, row.get(name), decision)
-    for head, subs in groups.items():
-        refs = {sub: FieldRef(spec.agency_kind, dataset, f"{head}.{sub}") for sub in subs}
-        if all(decisions[ref].visibility is Visibility.DENIED for ref in refs.values()):
-            ids = sorted({i for ref in refs.values() for i in decisions[ref].policy_ids})
+    values: dict[str, object] = {
+        name: _value(dataset, name, row.get(name), decision) for name, decision in layout.flat
+    }
+    for head, subs in layout.groups:
+        if all(decision.visibility is Visibility.DENIED for _, _, decision in subs):
+            ids = sorted({i for _, _, decision in subs for i in decision.policy_ids})
             values[head] = _denied(dataset, head, ids)
             continue
         items = row.get(head)
         values[head] = [
-            {
-                sub: _value(dataset, f"{head}.{sub}", item.get(sub), decisions[ref])
-                for sub, ref in refs.items()
-            }
+            {sub: _value(dataset, name, item.get(sub), decision) for sub, name, decision in subs}
             for item in (items if isinstance(items, list) else [])
             if isinstance(item, dict)
         ]
     day = None
+    spec = DATASETS[dataset]
     if spec.time_field is not None:
         moment = decode_value(spec.field(spec.time_field), row.get(spec.time_field))
         day = moment.date() if isinstance(moment, datetime.datetime) else None
