@@ -21,7 +21,7 @@ from connectors.sdk import LegalAuthority, Subject
 from gateway.auth.principal import Role
 from gateway.case_store import Case, Respondent
 from gateway.context import RequestContext
-from gateway.db import run_sync
+from gateway.db import run_read
 from gateway.errors import BadUserInput, CredgateError, Forbidden, NotFound
 from gateway.field_policy import AccessContext
 
@@ -134,7 +134,9 @@ async def load_case(context: RequestContext, case_number: str) -> Case | None:
     """The case, loaded once per request (cached in ``context.memo``)."""
     key = f"case:{case_number}"
     if key not in context.memo:
-        context.memo[key] = await run_sync(context.services.cases.case, case_number)
+        context.memo[key] = await run_read(
+            context.services.engine, context.services.cases.case, case_number
+        )
     case: Case | None = context.memo[key]
     return case
 

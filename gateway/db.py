@@ -90,6 +90,21 @@ def create_db_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+async def run_read(engine: Engine, function: Callable[..., T], *args: Any) -> T:
+    """Run a short read of ``engine``: in place on SQLite, in a worker thread otherwise.
+
+    On the embedded SQLite a read is a WAL snapshot of a few cached pages that
+    never waits for a writer; handing it to a thread costs more than the read
+    itself (sqlite3 releases the GIL at every step, and each hand-back wakes the
+    loop: measured, a case look-up took 0.4 ms of CPU in a thread against 0.2 ms
+    in place, at concurrency 16). On PostgreSQL a read is a network round trip,
+    which must not hold up the event loop.
+    """
+    if engine.dialect.name == "sqlite":
+        return function(*args)
+    return await run_sync(function, *args)
+
+
 def read_connection(engine: Engine) -> Connection:
     """A connection for reads only (use as a context manager).
 

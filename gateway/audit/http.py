@@ -19,7 +19,6 @@ from starlette.responses import Response
 
 from gateway.access_record import AccessRecord, AccessTrail
 from gateway.audit.events import (
-    EventDraft,
     RequestFacts,
     document_hash,
     intent_draft,
@@ -71,17 +70,20 @@ class RequestAudit:
         self._trail = trail
 
         def write_intent(record: AccessRecord) -> Awaitable[None]:
-            # Drafted now, so the intent states what the request had established when
-            # it was started, however long the commit takes.
-            return self._commit_intent(intent_draft(self.facts, record))
+            # Drafted and queued now, so the intent states what the request had
+            # established when it was started, and its commit runs while the
+            # request goes on (the case look-up).
+            if self._log is None:
+                return self._watch_intent(None)
+            return self._watch_intent(self._log.submit([intent_draft(self.facts, record)]))
 
         trail.write_intent = write_intent
 
-    async def _commit_intent(self, draft: EventDraft) -> None:
+    async def _watch_intent(self, committed: Awaitable[object] | None) -> None:
         try:
-            if self._log is None:
+            if committed is None:
                 raise AuditUnavailable
-            await self._log.append([draft])
+            await committed
         except AuditUnavailable:
             self._intent_failed = True
             raise

@@ -7,6 +7,7 @@ append events durably and say whether the log is writable (``/readyz``).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from functools import partial
 from urllib.parse import urlsplit
@@ -86,6 +87,10 @@ class AuditLog:
             AuditUnavailable: If they could not be made durable.
         """
         return await self.writer.append(drafts)
+
+    def submit(self, drafts: list[EventDraft]) -> asyncio.Future[list[AppendedEvent]]:
+        """Queue events for the next group commit at once (see ``GroupCommitWriter.submit``)."""
+        return self.writer.submit(drafts)
 
     def append_blocking(self, drafts: list[EventDraft]) -> list[AppendedEvent]:
         """Append events in one transaction of their own, from a thread or a script.

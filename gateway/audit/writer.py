@@ -199,10 +199,19 @@ class GroupCommitWriter:
         Raises:
             AuditUnavailable: If the batch could not be committed.
         """
+        return await self.submit(drafts)
+
+    def submit(self, drafts: list[EventDraft]) -> asyncio.Future[list[AppendedEvent]]:
+        """Queue drafts for the next commit now; the future completes as :meth:`append`.
+
+        Call it from the event loop. Unlike :meth:`append`, the drafts are queued
+        before the caller's next ``await``, so the commit runs while the caller
+        does other work.
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[AppendedEvent]] = loop.create_future()
         self._running_queue().put(_Pending(drafts, future, loop))
-        return await future
+        return future
 
     def _running_queue(self) -> queue.SimpleQueue[_Pending | None]:
         with self._start_lock:

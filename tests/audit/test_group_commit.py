@@ -130,3 +130,15 @@ def test_appends_from_two_event_loops_share_one_log(audit: AuditLog) -> None:
     second = asyncio.run(append(1))  # a new loop: receipts go to the loop that waits
     assert (first, second) == (0, 1)
     asyncio.run(audit.stop())
+
+
+async def test_submit_queues_at_once_so_the_commit_runs_while_the_caller_works() -> None:
+    gate = _Gate()
+    writer = GroupCommitWriter(gate)
+    committed = writer.submit([_draft(0)])
+    # No await in between: the committer thread has the drafts already.
+    assert gate.entered.wait(timeout=10)
+    gate.release.set()
+    (event,) = await committed
+    assert event.index == 0
+    await writer.stop()
