@@ -69,6 +69,12 @@ class AuditFieldDecision:
     policy_ids: list[str]
 
 
+@strawberry.type(description="The fields an operation selected from one dataset, before policy.")
+class AuditRequestedDataset:
+    dataset: str
+    fields: list[str]
+
+
 @strawberry.type(description="An RFC 9162 inclusion proof against a signed checkpoint.")
 class AuditInclusionProof:
     index: int
@@ -101,6 +107,10 @@ class AuditEvent:
     case_number: str | None
     court_id: str | None
     document: str | None
+    requested: list[AuditRequestedDataset] = strawberry.field(
+        description="What the operation asked for (the intent says it before any agency is "
+        "asked); the agencies asked and each field's decision are the outcome's."
+    )
     agencies: list[AuditAgencyCall]
     fields: list[AuditFieldDecision]
     policy_set_hash: str | None
@@ -218,6 +228,10 @@ def _event(row: EventRow, subjects: list[EventRow], audit: AuditLog, reveal: boo
         case_number=authority.get("caseNumber"),
         court_id=authority.get("courtId"),
         document=authority.get("document"),
+        requested=[
+            AuditRequestedDataset(dataset=name, fields=list(names))
+            for name, names in sorted((data.get("requested") or {}).items())
+        ],
         agencies=[
             AuditAgencyCall(
                 agency_id=call["agencyId"],

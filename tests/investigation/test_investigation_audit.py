@@ -14,6 +14,7 @@ EVENT = """query Event($index: Int!) {
   auditEvent(index: $index) {
     index kind outcome entry requestId caseNumber subjectIds
     principal { officerId }
+    requested { dataset fields }
     agencies { agencyId outcome }
     fields { name outcome policyIds }
   }
@@ -63,6 +64,7 @@ async def test_the_intent_names_the_fields_asked_for_before_policy(
 
     assert document["kind"] == "intent"
     requested = document["requested"]
+    assert {r["dataset"]: r["fields"] for r in intent["requested"]} == requested
     assert "balance" in requested["bank.accounts"]
     assert "spouse_id_number" in requested["civil_affairs.marriages"]
     assert requested["public_security.household"] == sorted(requested["public_security.household"])
