@@ -108,6 +108,17 @@ class AccessTokenValidator:
 
     def __init__(self, issuers: list[IssuerTrust]) -> None:
         self._issuers = {trust.issuer: trust for trust in issuers}
+        # Built once: a registry holds only the rules (it reads the clock per check).
+        self._claims = {
+            trust.issuer: jwt.JWTClaimsRegistry(
+                leeway=LEEWAY_S,
+                iss={"essential": True, "value": trust.issuer},
+                aud={"essential": True, "value": trust.audience},
+                exp={"essential": True},
+                iat={"essential": True},
+            )
+            for trust in issuers
+        }
 
     async def validate(self, token: str) -> Principal:
         """Verify signature, type, algorithm, issuer, audience and lifetime."""
@@ -126,14 +137,7 @@ class AccessTokenValidator:
             raise InvalidToken("unknown key id")
         try:
             verified = jwt.decode(token, key, algorithms=[header["alg"]])
-            registry = jwt.JWTClaimsRegistry(
-                leeway=LEEWAY_S,
-                iss={"essential": True, "value": trust.issuer},
-                aud={"essential": True, "value": trust.audience},
-                exp={"essential": True},
-                iat={"essential": True},
-            )
-            registry.validate(verified.claims)
+            self._claims[trust.issuer].validate(verified.claims)
         except (JoseError, ValueError, TypeError) as error:
             raise InvalidToken(f"{type(error).__name__}: {error}") from None
         return _principal(verified.claims, trust.issuer)
