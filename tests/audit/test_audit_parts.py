@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -22,9 +20,6 @@ from gateway.audit.proofs import TreeLevels
 from gateway.audit.store import audit_events
 from gateway.audit.subjects import SubjectCipher
 from gateway.audit.verify import verify_log
-from gateway.db import create_db_engine
-from gateway.keys import load_keys
-from tests.conftest import prepare_deployment
 
 
 def test_tree_levels_give_the_same_proofs_as_merkle() -> None:
@@ -44,14 +39,6 @@ def test_a_subject_decrypts_only_where_it_was_logged() -> None:
     assert cipher.open(sealed, 7, 1) is None  # or another position
     other = SubjectCipher(os.urandom(32), os.urandom(32))
     assert other.blind_index("41082319900101123X") != sealed.blind_index
-
-
-@pytest.fixture
-def audit(tmp_path: Path, database_url: str) -> Iterator[AuditLog]:
-    settings = prepare_deployment(tmp_path / "data", database_url)
-    engine = create_db_engine(settings.database_url)
-    yield AuditLog.from_settings(settings, engine, load_keys(settings.keys_dir))
-    engine.dispose()
 
 
 def _append(audit: AuditLog, count: int) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import pytest
 
@@ -13,17 +12,6 @@ from gateway.access_record import AccessRecord
 from gateway.audit.events import EventDraft, RequestFacts, outcome_draft
 from gateway.audit.log import AuditLog
 from gateway.audit.writer import AppendedEvent, AuditUnavailable, GroupCommitWriter
-from gateway.db import create_db_engine
-from gateway.keys import load_keys
-from tests.conftest import prepare_deployment
-
-
-@pytest.fixture
-def audit(tmp_path: Path, database_url: str) -> Iterator[AuditLog]:
-    settings = prepare_deployment(tmp_path / "data", database_url)
-    engine = create_db_engine(settings.database_url)
-    yield AuditLog.from_settings(settings, engine, load_keys(settings.keys_dir))
-    engine.dispose()
 
 
 def _draft(number: int) -> EventDraft:
