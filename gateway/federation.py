@@ -128,7 +128,7 @@ async def federate(
     context.access.record.agency_calls.extend(asked)
     await context.access.before_fanout()
     outcomes = await fan_out(calls)
-    layouts: dict[str, _Layout] = {}
+    layouts = {name: _Layout.of(plan.fields[name], decisions.get(name, {})) for name in answers}
     for outcome, call in zip(outcomes, asked, strict=True):
         _record_outcome(call, outcome)
         for dataset in outcome.request.datasets:
@@ -136,11 +136,8 @@ async def federate(
             if outcome.error is not None:
                 answer.failures.append(outcome.error)
                 continue
-            layout = layouts.get(dataset) or layouts.setdefault(
-                dataset, _Layout.of(plan.fields[dataset], decisions.get(dataset, {}))
-            )
             for row in (outcome.records or {}).get(dataset, []):
-                answer.records.append(_shape(outcome.agency, dataset, row, layout))
+                answer.records.append(_shape(outcome.agency, dataset, row, layouts[dataset]))
     return answers
 
 

@@ -4,7 +4,8 @@ Each GraphQL request yields an *outcome* event, refused requests included; an
 investigation yields an *intent* event first, committed while its case is looked
 up and before any agency is asked. The intent names the case and subject the
 officer invoked and the fields the operation selects (``requested``); which
-agencies were asked, and how each field was decided, are the outcome's to say. An event is a JSON
+agencies were asked, and how each field was decided, are the outcome's to say.
+An event is a JSON
 object encoded canonically (gateway.audit.canonical) whose bytes are the
 Merkle leaf data. It holds no resident ID number: subjects appear as keyed
 blind indexes and ciphertext hashes (gateway.audit.subjects), and the query

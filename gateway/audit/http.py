@@ -73,9 +73,9 @@ class RequestAudit:
             # Drafted and queued now, so the intent states what the request had
             # established when it was started, and its commit runs while the
             # request goes on (the case look-up).
-            if self._log is None:
-                return self._watch_intent(None)
-            return self._watch_intent(self._log.submit([intent_draft(self.facts, record)]))
+            audit_log = self._log
+            draft = intent_draft(self.facts, record)
+            return self._watch_intent(None if audit_log is None else audit_log.submit([draft]))
 
         trail.write_intent = write_intent
 

@@ -47,6 +47,7 @@ from gateway.db import metadata, read_connection
 
 __all__ = [
     "AgencyValues",
+    "AuditBackendUnsupported",
     "AuditSequenceMissing",
     "AuditStore",
     "EventFilter",
@@ -214,6 +215,10 @@ EventRow = Any
 
 class AuditSequenceMissing(RuntimeError):
     """The coordinator row is absent: the audit migration has not run."""
+
+
+class AuditBackendUnsupported(RuntimeError):
+    """The database driver binds parameters in a way the append path cannot use."""
 
 
 class AuditStore:
@@ -437,7 +442,12 @@ class _AppendStatements:
         """Compile the statements for ``dialect``, with positional parameters."""
         if not dialect.positional:
             if dialect.paramstyle != "pyformat":
-                raise NotImplementedError(f"paramstyle {dialect.paramstyle} is not supported")
+                # Rows go to the driver as tuples, which "named" drivers refuse. The
+                # gateway runs on SQLite (qmark) and PostgreSQL (psycopg, pyformat).
+                raise AuditBackendUnsupported(
+                    f"the {dialect.name} driver binds parameters as {dialect.paramstyle!r}; "
+                    "the audit log needs SQLite or PostgreSQL"
+                )
             # psycopg takes %s too (PEP 249 "format"), which binds tuples.
             positional: Callable[..., Dialect] = type(dialect)
             dialect = positional(paramstyle="format")

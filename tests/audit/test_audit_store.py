@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, text
+from sqlalchemy.dialects.oracle.base import OracleDialect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from gateway.access_record import AccessRecord
 from gateway.audit.events import EventDraft, RequestFacts, outcome_draft
 from gateway.audit.log import AuditLog
 from gateway.audit.store import (
+    AuditBackendUnsupported,
     AuditSequenceMissing,
     SealedBatch,
+    _AppendStatements,
     audit_events,
     audit_sequence,
     audit_subjects,
@@ -104,3 +107,10 @@ def test_the_readiness_probe_writes_nothing(audit: AuditLog) -> None:
         connection.execute(text("DROP TABLE audit_subjects"))
     with pytest.raises(SQLAlchemyError):
         audit.store.probe(sample)
+
+
+def test_a_driver_binding_parameters_by_name_is_refused_with_the_reason() -> None:
+    # The append path binds rows as tuples; a "named" driver (Oracle's) cannot take them.
+    named = OracleDialect(paramstyle="named")
+    with pytest.raises(AuditBackendUnsupported, match=r"'named'.*SQLite or PostgreSQL"):
+        _AppendStatements.compile(named)
