@@ -11,7 +11,9 @@ One case per line::
      "respondents": [{"resident_id": "410823199001011234", "name": "张三"},
                      {"credit_code": "91410882164803724M", "name": "焦作市德润房地产开发有限公司"}]}
 
-``document.valid_until``, officer and respondent names are optional. A line
+``document.valid_until``, officer and respondent names are optional. Keys may
+also be spelled as the GraphQL API spells them (``caseNumber``, ``filedOn``,
+``validUntil``, ``residentId``, ``creditCode``). A line
 that breaks these rules is refused with the field at fault; identifiers are
 validated like every other subject (python-stdnum, through the connector SDK).
 """
@@ -27,6 +29,7 @@ from connectors.sdk import InvalidSubject, parse_subject
 from gateway.authority import parse_case_number
 from gateway.case_store import CaseEntry, Court, Document, Officer, Respondent
 from gateway.errors import BadUserInput
+from gateway.import_names import snake_case_keys
 
 __all__ = ["CaseLineError", "parse_case_line"]
 
@@ -52,7 +55,7 @@ def parse_case_line(line: str) -> CaseEntry:
         data = json.loads(line)
     except ValueError:
         raise CaseLineError("line", "not valid JSON") from None
-    body = _object(data, "line")
+    body = _object(snake_case_keys(data), "line")  # GraphQL's camelCase names work too
     court = _object(body.get("court"), "court")
     document = _object(body.get("document"), "document")
     court_id = _text(court, "id", "court.id")

@@ -254,6 +254,35 @@ class CaseStore:
                 _ensure_officer(connection, officer, entry.court.id)
             return _upsert_case(connection, entry, self._sealer)
 
+    def holds(self, entry: CaseEntry) -> bool:
+        """Whether saving ``entry`` would change nothing (an unchanged re-import).
+
+        Compares the case, its court, document, officers (with their names) and
+        respondents (with their names) as stored.
+        """
+        with read_connection(self._engine) as connection:
+            found = _load_cases(connection, [entry.case_number], self._sealer)
+            names = dict(
+                connection.execute(
+                    select(officers.c.id, officers.c.name).where(
+                        officers.c.id.in_([o.id for o in entry.officers])
+                    )
+                ).tuples()
+            )
+        if not found:
+            return False
+        case = found[0]
+        return (
+            case.court == entry.court
+            and case.status == entry.status
+            and case.filed_on == entry.filed_on
+            and case.document == entry.document
+            and set(case.officer_ids) == {o.id for o in entry.officers}
+            and all(o.name is None or names.get(o.id) == o.name for o in entry.officers)
+            and {(r.id_type, r.id_number, r.name) for r in case.respondents}
+            == {(r.id_type, r.id_number, r.name) for r in entry.respondents}
+        )
+
     def case(self, case_number: str) -> Case | None:
         """The case with this number, or ``None``."""
         with read_connection(self._engine) as connection:

@@ -6,9 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from gateway.commands import (
     audit,
     cases,
+    clients,
     connector,
     credit_list,
     db,
@@ -21,7 +24,19 @@ from gateway.commands import (
 from gateway.commands.common import fail
 from gateway.errors import ConfigError, CredgateError
 
-COMMAND_GROUPS = (serve, demo, keys, db, schema, audit, credit_list, cases, connector, policy)
+COMMAND_GROUPS = (
+    serve,
+    demo,
+    keys,
+    db,
+    schema,
+    audit,
+    credit_list,
+    cases,
+    clients,
+    connector,
+    policy,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"cannot start: {error.path}: {error.reason}", 2)
     except CredgateError as error:
         return fail(error.message, 2)
+    except SQLAlchemyError as error:
+        # One line for the operator (the driver's own words), not a traceback.
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        return fail(f"database error: {reason}", 2)
     except KeyboardInterrupt:
         return 130
     return code

@@ -38,8 +38,11 @@ def _request_error(message: str, code: str, status: int = 400) -> Response:
 
 def _unauthorized(error: InvalidToken, had_token: bool) -> Response:
     # RFC 6750 §3.1: with no token at all, no error code; otherwise invalid_token.
-    # The reason stays in our logs: telling an attacker why a token failed helps them.
+    # The reason stays in our logs: telling an attacker why a token failed helps them;
+    # only an authentic token's expiry is said (error_description), so clients renew.
     challenge = f'Bearer {REALM}, error="invalid_token"' if had_token else f"Bearer {REALM}"
+    if had_token and error.description:
+        challenge += f', error_description="{error.description}"'
     log.info("token_rejected", reason=error.reason)
     return json_response(
         {"errors": [{"message": error.message, "extensions": {"code": error.code}}]},

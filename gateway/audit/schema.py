@@ -92,6 +92,36 @@ class AuditCheckpoint:
     verifier_key: str
 
 
+@strawberry.type(description="What an operator did from the command line (credgate CLI).")
+class AuditOperatorAct:
+    command: str = strawberry.field(description='e.g. "list import", "clients add".')
+    operator: str
+    file_name: str | None
+    file_sha256: str | None = strawberry.field(description="SHA-256 (hex) of the imported file.")
+    accepted: int | None
+    refused: int | None
+    unchanged: int | None
+    courts: list[str]
+    client_id: str | None = strawberry.field(description="The OAuth client acted on.")
+
+
+def _operator_act(data: Any) -> AuditOperatorAct | None:
+    if not isinstance(data, dict):
+        return None
+    file, counts, client = data.get("file") or {}, data.get("counts") or {}, data.get("client")
+    return AuditOperatorAct(
+        command=data["command"],
+        operator=data["operator"],
+        file_name=file.get("name"),
+        file_sha256=file.get("sha256"),
+        accepted=counts.get("accepted"),
+        refused=counts.get("refused"),
+        unchanged=counts.get("unchanged"),
+        courts=list(data.get("courts") or []),
+        client_id=client.get("clientId") if isinstance(client, dict) else None,
+    )
+
+
 @strawberry.type(description="One audit event.")
 class AuditEvent:
     index: int
@@ -125,6 +155,9 @@ class AuditEvent:
     receipt: AuditReceipt
     proof: AuditInclusionProof | None = strawberry.field(
         description="Inclusion proof; only on auditEvent, once a checkpoint covers the event."
+    )
+    operator_act: AuditOperatorAct | None = strawberry.field(
+        default=None, description="For an operator's CLI act: what was done, by whom, to what."
     )
 
 
@@ -267,6 +300,7 @@ def _event(row: EventRow, subjects: list[EventRow], audit: AuditLog, reveal: boo
             signature=encode_base64(bytes(row.receipt_signature)),
         ),
         proof=None,
+        operator_act=_operator_act(data.get("operatorAct")),
     )
 
 

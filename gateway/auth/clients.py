@@ -106,12 +106,30 @@ class ClientStore:
             ).first()
         return None if row is None else _to_client(row._mapping)
 
+    def all(self) -> list[OAuthClient]:
+        """Every registered client, by client id."""
+        with read_connection(self._engine) as connection:
+            rows = connection.execute(select(oauth_clients).order_by(oauth_clients.c.client_id))
+            return [_to_client(row._mapping) for row in rows]
+
     def register(
-        self, registration: ClientRegistration, secret: str | None = None
+        self,
+        registration: ClientRegistration,
+        secret: str | None = None,
+        client_id: str | None = None,
     ) -> tuple[OAuthClient, str]:
-        """Create a client; returns it with its secret (shown once, stored hashed)."""
+        """Create a client; returns it with its secret (shown once, stored hashed).
+
+        Args:
+            registration: What the client is and may do.
+            secret: The secret to give it; by default a random 256-bit one.
+            client_id: Its id; by default a random ``cg_...`` one.
+
+        Raises:
+            sqlalchemy.exc.IntegrityError: the id or name is taken.
+        """
         secret = secret or secrets.token_urlsafe(32)
-        client_id = f"cg_{secrets.token_hex(8)}"
+        client_id = client_id or f"cg_{secrets.token_hex(8)}"
         values = {
             "client_id": client_id,
             "name": registration.name,
@@ -138,6 +156,15 @@ class ClientStore:
                 .values(secret_hash=hash_secret(secret))
             )
         return secret
+
+    def set_disabled(self, client_id: str, disabled: bool) -> None:
+        """Disable a client (its token requests fail with invalid_client) or enable it."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(oauth_clients)
+                .where(oauth_clients.c.client_id == client_id)
+                .values(disabled=disabled)
+            )
 
     def update_attributes(self, client_id: str, registration: ClientRegistration) -> None:
         """Bring a client's role, court, agency, officer and scopes up to date."""

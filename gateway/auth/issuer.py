@@ -25,6 +25,9 @@ from gateway.auth.scopes import SCOPES
 from gateway.auth.tokens import AccessTokenMinter
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+INVALID_CLIENT_DESCRIPTION = (
+    "The client credentials are wrong: unknown client id, wrong secret, or a disabled client."
+)
 
 
 class _RegisteredClient(ClientMixin):  # type: ignore[misc]
@@ -137,12 +140,15 @@ class BuiltinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def handle_error_response(self, request: OAuth2Request, error: Any) -> TokenResponse:
         response: TokenResponse = super().handle_error_response(request, error)
-        if isinstance(error, InvalidClientError) and response.status != 401:
+        if isinstance(error, InvalidClientError):
             # RFC 6749 §5.2: failed client authentication is a 401 whichever method
             # was used, so client_secret_post callers see the same answer as Basic.
+            # One description for an unknown client, a wrong secret and a disabled
+            # client: it says what to fix without telling which ids exist.
             headers = [h for h in response.headers if h[0].lower() != "www-authenticate"]
             headers.append(("WWW-Authenticate", 'Basic realm="credgate"'))
-            return TokenResponse(401, response.body, headers)
+            body = {**response.body, "error_description": INVALID_CLIENT_DESCRIPTION}
+            return TokenResponse(401, body, headers)
         return response
 
     def send_signal(self, name: str, *args: object, **kwargs: object) -> None:

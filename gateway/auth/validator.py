@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import ExpiredTokenError, JoseError
 
 from gateway.auth.jwks import KeySource
 from gateway.auth.principal import Principal, Role
@@ -25,14 +25,24 @@ from gateway.errors import Unauthenticated
 # let a public key act as an HMAC secret) and the deprecated polymorphic EdDSA are out.
 ALLOWED_ALGORITHMS = ("Ed25519", "ES256")
 LEEWAY_S = 60
+TOKEN_EXPIRED = "the access token expired"  # noqa: S105 - a message, not a secret
 
 
 class InvalidToken(Unauthenticated):
-    """The bearer token is missing or invalid; ``reason`` is for logs only."""
+    """The bearer token is missing or invalid.
 
-    def __init__(self, reason: str) -> None:
-        super().__init__("The access token is missing or invalid.")
+    Attributes:
+        reason: Why, for the logs only.
+        description: What the client may be told (RFC 6750 ``error_description``),
+            or ``None``: only an authentic token's expiry is said, since it helps
+            a legitimate client (get a new token) and tells a forger nothing.
+    """
+
+    def __init__(self, reason: str, description: str | None = None) -> None:
+        expired = "The access token expired."
+        super().__init__(expired if description else "The access token is missing or invalid.")
         self.reason = reason
+        self.description = description
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,9 @@ class AccessTokenValidator:
         try:
             verified = jwt.decode(token, key, algorithms=[header["alg"]])
             self._claims[trust.issuer].validate(verified.claims)
+        except ExpiredTokenError:
+            # The signature was verified first: this is our token, only too old.
+            raise InvalidToken("token expired", TOKEN_EXPIRED) from None
         except (JoseError, ValueError, TypeError) as error:
             raise InvalidToken(f"{type(error).__name__}: {error}") from None
         return _principal(verified.claims, trust.issuer)

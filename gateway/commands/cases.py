@@ -9,15 +9,59 @@ was refused, so scripts notice.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway import migrate
+from gateway.audit.operator_acts import ImportCounts, OperatorAct, OperatorAudit, file_digest
 from gateway.case_import import CaseLineError, parse_case_line
 from gateway.case_store import CaseConflict, CaseStore
-from gateway.commands.common import add_location_options, fail, settings_from
+from gateway.commands.common import (
+    add_location_options,
+    add_operator_option,
+    fail,
+    settings_from,
+)
 from gateway.db import create_db_engine
 from gateway.keys import load_keys
+
+
+@dataclass
+class _Tally:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: int = 0
+    courts: set[str] = field(default_factory=set)
+
+
+def _save_all(store: CaseStore, path: Path, lines: list[str]) -> _Tally:
+    tally = _Tally()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = parse_case_line(line)
+            if store.holds(entry):
+                tally.unchanged += 1
+                continue
+            is_new = store.save(entry)
+        except CaseLineError as error:
+            tally.refused += 1
+            print(f"{path}:{number}: {error.field}: {error.reason}", file=sys.stderr)
+            continue
+        except CaseConflict as error:
+            tally.refused += 1
+            print(f"{path}:{number}: officers: {error.message}", file=sys.stderr)
+            continue
+        tally.courts.add(entry.court.id)
+        if is_new:
+            tally.added += 1
+        else:
+            tally.updated += 1
+    return tally
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -29,30 +73,24 @@ def _import(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     keys = load_keys(settings.keys_dir)
     engine = create_db_engine(settings.database_url)
-    added = updated = refused = 0
     try:
         migrate.ensure_current(engine, hint="credgate db upgrade")
-        store = CaseStore.from_keys(engine, keys)
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                is_new = store.save(parse_case_line(line))
-            except CaseLineError as error:
-                refused += 1
-                print(f"{path}:{number}: {error.field}: {error.reason}", file=sys.stderr)
-                continue
-            except CaseConflict as error:
-                refused += 1
-                print(f"{path}:{number}: officers: {error.message}", file=sys.stderr)
-                continue
-            added, updated = (added + 1, updated) if is_new else (added, updated + 1)
+        audit = OperatorAudit(settings, engine, keys)
+        act = OperatorAct("cases import", "casesImport", args.operator, file=file_digest(path))
+        # The intent is durable before any case is written: no audit, no import.
+        audit.record(act, "intent")
+        tally = _save_all(CaseStore.from_keys(engine, keys), path, lines)
+        counts = ImportCounts(tally.added + tally.updated, tally.refused, tally.unchanged)
+        event = audit.record(dataclasses.replace(act, counts=counts, courts=sorted(tally.courts)))
     finally:
         engine.dispose()
+    refused = tally.refused
     print(
-        f"imported {added + updated} cases ({added} new, {updated} updated); "
+        f"imported {tally.added + tally.updated} cases ({tally.added} new, "
+        f"{tally.updated} updated, {tally.unchanged} unchanged); "
         f"{refused} line{'s' if refused != 1 else ''} refused"
     )
+    print(f"recorded as audit event {event.index} (operator {args.operator})")
     return 1 if refused else 0
 
 
@@ -66,4 +104,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     load.add_argument("file", type=Path, help="the JSON lines file")
     add_location_options(load)
+    add_operator_option(load)
     load.set_defaults(handler=_import)

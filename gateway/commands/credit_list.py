@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -11,7 +12,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from gateway import migrate
-from gateway.commands.common import add_location_options, fail, settings_from
+from gateway.audit.operator_acts import ImportCounts, OperatorAct, OperatorAudit, file_digest
+from gateway.commands.common import (
+    add_location_options,
+    add_operator_option,
+    fail,
+    settings_from,
+)
 from gateway.credit_list.importer import Format, ImportReport, ListImporter
 from gateway.db import create_db_engine
 from gateway.keys import load_keys
@@ -43,6 +50,12 @@ def _print_report(report: ImportReport, seconds: float) -> None:
     )
 
 
+def _counts(report: ImportReport) -> ImportCounts:
+    # A debtor already listed in that case is left as it is: unchanged, not refused.
+    unchanged = report.reasons().get("DUPLICATE", 0)
+    return ImportCounts(report.imported, len(report.rejections) - unchanged, unchanged)
+
+
 def _import(args: argparse.Namespace) -> int:
     path: Path = args.file
     if not path.is_file():
@@ -52,6 +65,10 @@ def _import(args: argparse.Namespace) -> int:
     engine = create_db_engine(settings.database_url)
     try:
         migrate.ensure_current(engine, hint="credgate db upgrade")
+        audit = OperatorAudit(settings, engine, keys)
+        act = OperatorAct("list import", "listImport", args.operator, file=file_digest(path))
+        # The intent is durable before the list is touched: no audit, no import.
+        audit.record(act, "intent")
         importer = ListImporter(
             engine,
             keys.blind_index_key,
@@ -69,9 +86,12 @@ def _import(args: argparse.Namespace) -> int:
             disable=args.quiet,
         ) as bar:
             report = importer.run(path, _format_of(path, args.format), bar.update)
+        outcome = dataclasses.replace(act, counts=_counts(report), courts=sorted(report.courts))
+        event = audit.record(outcome)
     finally:
         engine.dispose()
     _print_report(report, time.perf_counter() - started)
+    print(f"recorded as audit event {event.index} (operator {args.operator})")
     return 1 if report.rejections else 0
 
 
@@ -98,4 +118,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     load.add_argument("--chunk-size", type=int, default=5000, help="rows per transaction")
     load.add_argument("--quiet", action="store_true", help="no progress bar")
     add_location_options(load)
+    add_operator_option(load)
     load.set_defaults(handler=_import)

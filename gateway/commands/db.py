@@ -10,7 +10,7 @@ from gateway.db import create_db_engine
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
+    settings = settings_from(args, creates=True)
     if settings.database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_db_engine(settings.database_url)

@@ -10,7 +10,7 @@ from gateway.keys import init_keys, load_keys, public_pem
 
 
 def _init(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
+    settings = settings_from(args, creates=True)
     created = init_keys(settings.keys_dir)
     for path in created:
         print(f"created {path}")

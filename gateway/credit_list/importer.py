@@ -32,6 +32,7 @@ from gateway.credit_list import store
 from gateway.credit_list.entries import draft_from_mapping
 from gateway.credit_list.sealing import SubjectSealer
 from gateway.errors import BadUserInput
+from gateway.import_names import flatten_subject, snake_case_keys
 
 Format = Literal["jsonl", "csv"]
 # (line number, the row: raw JSON bytes or a CSV row as a dict)
@@ -56,6 +57,7 @@ class ImportReport:
     read: int = 0
     imported: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    courts: Counter[str] = field(default_factory=Counter)  # entries imported per court
 
     def reasons(self) -> Counter[str]:
         """How many rows were rejected for each reason."""
@@ -83,6 +85,7 @@ class ChunkParser:
                 return Rejection(line, "MALFORMED_LINE", "not a JSON object")
         else:
             data = {key: value for key, value in raw.items() if value != ""}
+        data = flatten_subject(snake_case_keys(data))  # GraphQL's names are welcome too
         try:
             draft = draft_from_mapping(data, today=self.today)
         except BadUserInput as error:
@@ -251,6 +254,7 @@ class ListImporter:
             Rejection(line, "DUPLICATE", detail) for line, detail in _duplicates(candidates, fresh)
         )
         report.imported += len(fresh)
+        report.courts.update(values["court_id"] for _, values in fresh)
 
 
 def _large_cache(connection: Connection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 
@@ -24,6 +25,9 @@ from strawberry.types.execution import ExecutionContext
 from gateway.schema.root import MUTATION_TYPES, QUERY_TYPES
 from gateway.settings import GraphQLLimits
 
+# graphql-core's did_you_mean(): " Did you mean 'a', 'b' or 'c'?" (quoted names, one "?").
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
 # Bounded: distinct documents are few (clients send fixed queries), and an
 # attacker sending random ones must not grow memory.
 CACHE_SIZE = 256
@@ -36,6 +40,18 @@ class CredgateSchema(strawberry.Schema):
     unexpected ones with the request's context; strawberry's logger would also
     print expected ones, query text included, which may hold an ID number.
     """
+
+    @staticmethod
+    def remove_field_suggestion(error: GraphQLError) -> None:
+        """Drop every "Did you mean ...?" when suggestions are off, not only on fields.
+
+        strawberry strips it from "Cannot query field" alone; graphql-core also
+        suggests argument names, input object fields, enum values and type names
+        (validation rules and variable coercion), which would spell out the schema
+        that disabled introspection hides.
+        """
+        if "Did you mean" in error.message:
+            error.message = _SUGGESTION.sub("", error.message)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
