@@ -4,13 +4,20 @@ Each demo agency runs ``credgate connector serve`` in its own process on a
 loopback port, over its own SQLite file (``DATA_DIR/agencies/<id>.sqlite``) and
 with its own key (``DATA_DIR/keys/agencies/<id>.pem``); the gateway reaches
 them over signed HTTP as it would reach real agencies. Stopping one leaves the
-others answering; all are terminated when the demo stops.
+others answering; all are terminated when the demo stops, however it stops
+(Ctrl+C, SIGTERM, the gateway failing to start), and the demo refuses to
+report ready, naming the agency, when a connector cannot start (e.g. its
+port is taken).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
+import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -83,8 +90,28 @@ def _start(
         "--port",
         str(port),
     ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603 - our own CLI
+    # A session (and process group) of its own: a Ctrl+C at the terminal reaches the
+    # demo alone, which then stops every connector in order (``_stop``).
+    process = subprocess.Popen(  # noqa: S603 - our own CLI
+        command, stdout=subprocess.DEVNULL, start_new_session=True
+    )
     return DemoConnector(identity, port, process)
+
+
+def _check_port_free(identity: AgencyIdentity, port: int) -> None:
+    """Refuse a port something already listens on (a stale connector would answer
+    /v1/health in place of ours, and the demo would report ready wrongly)."""
+    with socket.socket() as probe:
+        # As uvicorn binds: a port whose last connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise ConfigError(
+                identity.id,
+                f"connector port {port} on 127.0.0.1 is in use; stop what holds it or "
+                "choose other ports with --agency-port",
+            ) from None
 
 
 def _wait_ready(connectors: list[DemoConnector]) -> None:
@@ -94,7 +121,11 @@ def _wait_ready(connectors: list[DemoConnector]) -> None:
     while pending:
         connector = pending[0]
         if connector.process.poll() is not None:
-            raise ConfigError(connector.identity.id, "connector process exited at start-up")
+            raise ConfigError(
+                connector.identity.id,
+                f"connector process exited at start-up (status {connector.process.returncode}); "
+                "its error is above",
+            )
         try:
             with urllib.request.urlopen(f"{connector.url}/v1/health", timeout=1):  # noqa: S310
                 pending.pop(0)
@@ -106,15 +137,22 @@ def _wait_ready(connectors: list[DemoConnector]) -> None:
         time.sleep(0.1)
 
 
+def _signal_group(connector: DemoConnector, signum: int) -> None:
+    # The whole group: the connector and anything it started.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(connector.process.pid, signum)
+
+
 def _stop(connectors: list[DemoConnector]) -> None:
+    """Terminate every connector, then kill those still running after a grace period."""
     for connector in connectors:
         if connector.process.poll() is None:
-            connector.process.terminate()
+            _signal_group(connector, signal.SIGTERM)
     for connector in connectors:
         try:
             connector.process.wait(_STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            connector.process.kill()
+            _signal_group(connector, signal.SIGKILL)
             connector.process.wait()
 
 
@@ -135,7 +173,12 @@ def remote_demo_agencies(
     )
     tables: dict[str, Any] = dict(settings.section("agencies"))
     connectors: list[DemoConnector] = []
+    # Also at interpreter exit: a SystemExit raised outside this block (or a
+    # signal turned into one) must not leave connectors holding their ports.
+    atexit.register(_stop, connectors)
     try:
+        for offset, identity in enumerate(DEMO_AGENCIES):
+            _check_port_free(identity, first_port + offset)
         for offset, identity in enumerate(DEMO_AGENCIES):
             public = _agency_key(keys, identity.id)
             connector = _start(identity, first_port + offset, settings, gateway_key)
@@ -148,3 +191,4 @@ def remote_demo_agencies(
         yield dataclasses.replace(settings, sections=sections), connectors
     finally:
         _stop(connectors)
+        atexit.unregister(_stop)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import socket
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
@@ -82,8 +84,16 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM's default action ends the process at once, skipping the ``finally``
+    # that stops the connectors; as SystemExit it unwinds through it. (uvicorn
+    # handles SIGTERM while serving and raises it again once it has shut down.)
+    raise SystemExit(128 + signum)
+
+
 def _demo_remote(args: argparse.Namespace, setup: DemoSetup) -> int:
     # The agencies run as separate processes; they stop with the demo (finally).
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with remote_demo_agencies(setup.settings, args.agency_port) as (settings, connectors):
         app = create_app(settings)
         lines = [describe(setup)]
