@@ -262,13 +262,12 @@ class CaseStore:
         """
         with read_connection(self._engine) as connection:
             found = _load_cases(connection, [entry.case_number], self._sealer)
-            names = dict(
-                connection.execute(
-                    select(officers.c.id, officers.c.name).where(
-                        officers.c.id.in_([o.id for o in entry.officers])
-                    )
-                ).tuples()
+            rows = connection.execute(
+                select(officers.c.id, officers.c.name).where(
+                    officers.c.id.in_([o.id for o in entry.officers])
+                )
             )
+            names = {officer_id: name for officer_id, name in rows}
         if not found:
             return False
         case = found[0]

@@ -76,7 +76,7 @@ def test_good_lines_are_imported_and_bad_ones_reported_by_line(
 
     out, err = capsys.readouterr()
     assert code == 1
-    assert "imported 2 cases (2 new, 0 updated); 4 lines refused" in out
+    assert "imported 2 cases (2 new, 0 updated, 0 unchanged); 4 lines refused" in out
     assert f"{path}:2: line: not valid JSON" in err
     assert f"{path}:3: respondents[0].resident_id: wrong check digit" in err
     assert f"{path}:5: status: must be open or closed" in err
@@ -113,8 +113,9 @@ def test_importing_again_updates_in_place(
     assert main(["cases", "import", str(changed), "--data-dir", str(data_dir)]) == 0
 
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("imported 1 cases (1 new, 0 updated)")
-    assert out[1].startswith("imported 1 cases (0 new, 1 updated)")
+    assert out[0].startswith("imported 1 cases (1 new, 0 updated, 0 unchanged)")
+    assert out[1].startswith("imported 0 cases (0 new, 0 updated, 1 unchanged)")
+    assert out[2].startswith("imported 1 cases (0 new, 1 updated, 0 unchanged)")
     store, engine = _store(data_dir, database_url)
     try:
         case = store.case(number)

@@ -30,7 +30,7 @@ class DemoProcess:
     """A ``credgate demo --remote`` subprocess whose output is read line by line."""
 
     def __init__(self, data_dir: Path, port: int, agency_port: int) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own CLI
+        self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",

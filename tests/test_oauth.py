@@ -132,7 +132,11 @@ async def test_wrong_secret_is_401_invalid_client(
         "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, "wrong")
     )
     assert basic.status_code == 401
-    assert basic.json()["error"] == "invalid_client"
+    assert basic.json() == {
+        "error": "invalid_client",
+        "error_description": "The client credentials are wrong: unknown client id, wrong "
+        "secret, or a disabled client.",
+    }
     post = await gateway.http.post(
         "/oauth/token",
         data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": "x"},
@@ -143,6 +147,8 @@ async def test_wrong_secret_is_401_invalid_client(
         "/oauth/token", data={"grant_type": "client_credentials"}, auth=("cg_nobody", "x")
     )
     assert unknown.status_code == 401
+    # The same words for an unknown client: no telling which ids exist.
+    assert unknown.json() == basic.json() == post.json()
 
 
 async def test_unknown_grant_type_is_400(gateway: Gateway, officer: tuple[str, str]) -> None:
@@ -173,9 +179,26 @@ async def test_malformed_token_is_401(gateway: Gateway) -> None:
     await _assert_401(gateway, "a.b.c")
 
 
-async def test_expired_token_is_401(gateway: Gateway) -> None:
+async def test_expired_token_is_401_and_says_it_expired(gateway: Gateway) -> None:
     past = int(time.time()) - 3600
-    await _assert_401(gateway, _sign(gateway, _claims(iat=past - 900, exp=past)))
+    token = _sign(gateway, _claims(iat=past - 900, exp=past))
+    response = await gateway.graphql(token, ME)
+    assert response.status_code == 401
+    # RFC 6750 §3: the client learns to get a new token, not just "invalid".
+    assert response.headers["www-authenticate"] == (
+        'Bearer realm="credgate", error="invalid_token", '
+        'error_description="the access token expired"'
+    )
+    assert response.json()["errors"][0]["message"] == "The access token expired."
+
+
+async def test_expired_forgery_is_not_told_it_expired(gateway: Gateway) -> None:
+    # Expiry is said only once the signature is verified.
+    past = int(time.time()) - 3600
+    forged = _sign(gateway, _claims(iat=past - 900, exp=past))
+    header, payload, _ = forged.split(".")
+    other = _sign(gateway, _claims())
+    await _assert_401(gateway, f"{header}.{payload}.{other.split('.')[2]}")
 
 
 async def test_expiry_within_leeway_is_accepted(gateway: Gateway) -> None:

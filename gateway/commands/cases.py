@@ -90,7 +90,7 @@ def _import(args: argparse.Namespace) -> int:
         f"{tally.updated} updated, {tally.unchanged} unchanged); "
         f"{refused} line{'s' if refused != 1 else ''} refused"
     )
-    print(f"recorded as audit event {event.index} (operator {args.operator})")
+    print(f"recorded as audit event {event.index} (operator {args.operator})", file=sys.stderr)
     return 1 if refused else 0
 
 

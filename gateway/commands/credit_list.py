@@ -91,7 +91,7 @@ def _import(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     _print_report(report, time.perf_counter() - started)
-    print(f"recorded as audit event {event.index} (operator {args.operator})")
+    print(f"recorded as audit event {event.index} (operator {args.operator})", file=sys.stderr)
     return 1 if report.rejections else 0
 
 
