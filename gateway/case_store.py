@@ -267,7 +267,7 @@ class CaseStore:
                     officers.c.id.in_([o.id for o in entry.officers])
                 )
             )
-            names = {officer_id: name for officer_id, name in rows}
+            names: dict[str, str | None] = {row.id: row.name for row in rows}
         if not found:
             return False
         case = found[0]

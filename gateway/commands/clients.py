@@ -68,7 +68,7 @@ def registration_from(args: argparse.Namespace) -> ClientRegistration:
     """
     role = ROLE_NAMES[args.role]
     if role in (Role.OFFICER, Role.ADMIN) and not args.court:
-        raise BadUserInput(f"a {args.role} client needs --court", field="court")
+        raise BadUserInput(f"{args.role} clients need --court", field="court")
     if role is Role.OFFICER and not args.officer:
         raise BadUserInput("an officer client needs --officer (the officer's id)", field="officer")
     if role is Role.AGENCY and not args.agency:
