@@ -72,8 +72,12 @@ class DemoProcess:
     def output(self) -> str:
         """Everything printed, once the process has ended."""
         self.process.wait(STOP_TIMEOUT_S)
-        while (line := self.lines.get(timeout=STOP_TIMEOUT_S)) is not None:
-            self.seen.append(line)
+        try:
+            while (line := self.lines.get(timeout=STOP_TIMEOUT_S)) is not None:
+                self.seen.append(line)
+        except queue.Empty:
+            # The demo has ended but its output has not: an orphan still holds it.
+            pytest.fail("the demo exited, but a process it started still runs")
         return "".join(self.seen)
 
     def kill(self) -> None:
