@@ -9,6 +9,7 @@ snake_case are returned as they are, at the cost of one scan of their keys.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ __all__ = ["flatten_subject", "snake_case_keys"]
 _HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
+@functools.lru_cache(maxsize=512)  # a file repeats the same few keys on every line
 def _snake(name: str) -> str:
     return _HUMP.sub(r"_\1", name).lower()
 
