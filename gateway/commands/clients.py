@@ -109,7 +109,11 @@ def _facts(client: OAuthClient) -> dict[str, Any]:
 def _open(args: argparse.Namespace) -> tuple[Settings, Engine, ClientStore]:
     settings = settings_from(args)
     engine = create_db_engine(settings.database_url)
-    migrate.ensure_current(engine, hint="credgate db upgrade")
+    try:
+        migrate.ensure_current(engine, hint="credgate db upgrade")
+    except BaseException:
+        engine.dispose()
+        raise
     return settings, engine, ClientStore(engine)
 
 
