@@ -14,6 +14,8 @@ from gateway.cli import main
 from tests.conftest import Gateway
 from tests.credit_list_support import (
     CHANGES,
+    FILED_ON,
+    PUBLISHED_ON,
     STATUS,
     bad_check_digit,
     list_actors,
@@ -28,13 +30,13 @@ def _row(n: int, **changes: Any) -> dict[str, Any]:
         "name": f"测试{n}",
         "case_number": f"(2024)豫0823执{n}号",
         "court_id": "court-wuzhi",
-        "filed_on": "2024-01-02",
+        "filed_on": FILED_ON.isoformat(),
         "basis_issuer": "武陟县人民法院",
         "basis_number": f"(2023)豫0823民初{n}号",
         "obligations": "偿还借款",
         "performance": "not_performed",
         "circumstance": "违反财产报告制度",
-        "published_on": "2024-02-01",
+        "published_on": PUBLISHED_ON.isoformat(),
     }
     row.update(changes)
     return row

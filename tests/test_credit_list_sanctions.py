@@ -10,11 +10,13 @@ from gateway.audit.subjects import SubjectCipher
 from tests.conftest import Gateway
 from tests.credit_list_support import (
     CHANGES,
+    PUBLISHED_ON,
     REMOVE,
     SANCTION,
     STATUS,
     SUMMARY,
     bad_check_digit,
+    days_from,
     list_actors,
     resident_id,
     today,
@@ -79,7 +81,9 @@ async def test_sanctions_refused_for_removed_unknown_or_misdated_entries(gateway
         [error] = await actors.errors(actors.bank, SANCTION, _sanction(unknown))
         assert error["extensions"]["code"] == "NOT_FOUND"
     listed = await actors.publish(resident_id(2), "(2024)豫0823执2号")
-    [error] = await actors.errors(actors.bank, SANCTION, _sanction(listed["id"], on="2024-05-31"))
+    [error] = await actors.errors(
+        actors.bank, SANCTION, _sanction(listed["id"], on=days_from(PUBLISHED_ON, -1))
+    )
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "appliedOn"}
     period = {"from": "2024-01-01", "to": today()}
     summary = (await actors.ok(actors.oversight, SUMMARY, period))["sanctionSummary"]
