@@ -89,6 +89,7 @@ async def test_bank_checks_follows_reports_and_officer_oversees(tmp_path: Path) 
         representative = document["credit_list"]["legal_representative"]
         example = document["credit_list"]["representative_example"]
         found = await _data(http, bank, example["query"], example["variables"])
+        assert "errors" not in found, found
         [person] = found["data"]["dishonestStatus"]
         assert (person["listed"], person["restricted"]) == (False, True)
         [association] = person["associatedEntries"]
@@ -101,5 +102,5 @@ async def test_bank_checks_follows_reports_and_officer_oversees(tmp_path: Path) 
         summary = await _data(http, officer, SUMMARY, {"from": today(), "to": today()})
         [icbc] = summary["data"]["sanctionSummary"]["agencies"]
         assert icbc["agencyId"] == "bank-icbc"
-        assert icbc["lookupRequests"] == 1
+        assert icbc["lookupRequests"] == 2
         assert icbc["measures"] == [{"measure": "REFUSE_LOAN", "sanctions": 1}]

@@ -449,7 +449,12 @@ def entries_by_associate(
     if not indexes:
         return []
     query = (
-        select(associates.c.subject_index, associates.c.role, *_ENTRY_COLUMNS)
+        select(
+            associates.c.subject_index.label("associate_index"),
+            associates.c.role.label("associate_role"),
+            associates.c.id.label("associate_id"),
+            *_ENTRY_COLUMNS,
+        )
         .join(entries, entries.c.id == associates.c.entry_id)
         .join(courts, courts.c.id == entries.c.court_id)
         .where(associates.c.subject_index.in_(indexes), IN_FORCE)
@@ -457,7 +462,9 @@ def entries_by_associate(
     )
     rows = list(connection.execute(query))
     listed = {entry.id: entry for entry in _entries(connection, rows)}
-    return [(row.subject_index, AssociateRole.of(row.role), listed[row.id]) for row in rows]
+    return [
+        (row.associate_index, AssociateRole.of(row.associate_role), listed[row.id]) for row in rows
+    ]
 
 
 def expired_in_force(connection: Connection, today: datetime.date, limit: int) -> list[ListEntry]:
