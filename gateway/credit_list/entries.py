@@ -198,7 +198,12 @@ def draft_from_mapping(data: Mapping[str, Any], *, today: datetime.date) -> Entr
             "it cannot be published.",
             field="published_on",
         )
-    associates = () if person else _associates(data.get("associates"))
+    associates = _associates(data.get("associates"))
+    if person and associates:
+        raise BadUserInput(
+            "Associates are an organisation's people; a listed person has none.",
+            field="associates",
+        )
     return EntryDraft(
         subject=subject,
         sex=_sex(data.get("sex"), subject) if person else None,
