@@ -2,9 +2,11 @@
 
 CredgateError
 ├── BadUserInput
-│   └── UnknownCourt        UNKNOWN_COURT: no court with that id is registered
+│   ├── UnknownCourt        UNKNOWN_COURT: no court with that id is registered
+│   └── MinorDebtor         MINOR_DEBTOR: the debtor was under 18 when published (art. 4)
 ├── DuplicateEntry          DUPLICATE_ENTRY: the debtor is already listed in that case
-└── EntryRemoved            ENTRY_REMOVED: the entry was taken off the list
+├── EntryRemoved            ENTRY_REMOVED: the entry was taken off the list
+└── NotExtendable           NOT_EXTENDABLE: no term, no ground, or over three years (art. 2)
 """
 
 from __future__ import annotations
