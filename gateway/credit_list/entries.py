@@ -235,14 +235,13 @@ def _refuse_minor(subject: Subject, published_on: datetime.date) -> None:
 
 
 def _circumstances(data: Mapping[str, Any]) -> tuple[Circumstance, ...]:
-    """``circumstances`` (a list, or text separated by ``,``/``;``/``、``) or ``circumstance``."""
+    """``circumstances`` (a list, or text separated by ``;``) or ``circumstance``.
+
+    Only semicolons separate: the Chinese labels themselves contain 、 and commas.
+    """
     given = data.get("circumstances")
     if isinstance(given, str):
-        given = [
-            part
-            for part in given.replace("；", ";").replace("、", ";").replace(",", ";").split(";")
-            if part.strip()
-        ]
+        given = [part for part in given.replace("；", ";").split(";") if part.strip()]
     if given in (None, []):
         return (Circumstance.parse(data.get("circumstance"), "circumstance"),)
     if not isinstance(given, list | tuple):
