@@ -65,6 +65,9 @@ def person_id(rng: random.Random) -> str:
 def write_entries(path: Path, count: int, rng: random.Random) -> list[str]:
     """Write ``count`` entries; returns a sample of the listed ID numbers."""
     sample: list[str] = []
+    # Within the two-year term (art. 2): an expired entry is refused at import.
+    published = datetime.date.today() - datetime.timedelta(days=90)
+    filed = published - datetime.timedelta(days=180)
     with path.open("w", encoding="utf-8") as handle:
         for n in range(count):
             number = person_id(rng)
@@ -75,13 +78,13 @@ def write_entries(path: Path, count: int, rng: random.Random) -> list[str]:
                 "name": "张伟",
                 "case_number": f"(2023){code}执{n}号",
                 "court_id": court_id,
-                "filed_on": "2023-03-01",
+                "filed_on": filed.isoformat(),
                 "basis_issuer": court_name,
                 "basis_number": f"(2022){code}民初{n}号",
                 "obligations": "偿还借款本金及利息",
                 "performance": "not_performed",
                 "circumstance": CIRCUMSTANCES[n % len(CIRCUMSTANCES)],
-                "published_on": "2023-09-01",
+                "published_on": published.isoformat(),
             }
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             if n % 97 == 0:

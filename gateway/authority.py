@@ -70,7 +70,8 @@ class Authority:
     def access_context(self) -> AccessContext:
         """The facts field policies decide on."""
         return AccessContext(
-            case_open=self.case.is_open,
+            # A terminated (终本) case is open to inquiry: the court must re-query assets.
+            case_open=self.case.allows_inquiry,
             officer_assigned=self.case.is_assigned(self.officer_id),
             subject_is_respondent=True,
             request_time=self.checked_at,
@@ -178,7 +179,7 @@ def _officer_of_case(context: RequestContext, case: Case) -> str:
     number = case.case_number
     if principal.role is not Role.OFFICER or principal.officer_id is None:
         raise _Refusal("NOT_AN_OFFICER", Forbidden, _NOT_OFFICER.format(role=principal.role.value))
-    if not case.is_open:
+    if not case.allows_inquiry:
         raise _Refusal("CASE_CLOSED", Forbidden, _CLOSED.format(number=number))
     if principal.court_id != case.court.id:
         message = _OTHER_COURT.format(number=number, court=case.court.name)

@@ -11,9 +11,11 @@ One case per line::
      "respondents": [{"resident_id": "410823199001011234", "name": "张三"},
                      {"credit_code": "91410882164803724M", "name": "焦作市德润房地产开发有限公司"}]}
 
+``status`` is ``open``, ``closed`` or ``terminated`` (终结本次执行程序: concluded,
+but assets are still re-queried; ``terminated_on`` optional, today by default).
 ``document.valid_until``, officer and respondent names are optional. Keys may
 also be spelled as the GraphQL API spells them (``caseNumber``, ``filedOn``,
-``validUntil``, ``residentId``, ``creditCode``). A line
+``validUntil``, ``residentId``, ``creditCode``, ``terminatedOn``). A line
 that breaks these rules is refused with the field at fault; identifiers are
 validated like every other subject (python-stdnum, through the connector SDK).
 """
@@ -33,7 +35,7 @@ from gateway.import_names import snake_case_keys
 
 __all__ = ["CaseLineError", "parse_case_line"]
 
-_STATUSES = ("open", "closed")
+_STATUSES = ("open", "closed", "terminated")
 
 
 class CaseLineError(ValueError):
@@ -65,11 +67,12 @@ def parse_case_line(line: str) -> CaseEntry:
         raise CaseLineError("case_number", error.message) from None
     status = _text(body, "status", "status")
     if status not in _STATUSES:
-        raise CaseLineError("status", "must be open or closed")
+        raise CaseLineError("status", "must be open, closed or terminated")
     return CaseEntry(
         case_number=number,
         court=Court(court_id, _text(court, "name", "court.name")),
-        status="open" if status == "open" else "closed",
+        status="open" if status == "open" else "terminated" if status == "terminated" else "closed",
+        terminated_on=_optional_date(body.get("terminated_on"), "terminated_on"),
         filed_on=_date(body.get("filed_on"), "filed_on"),
         document=Document(
             _text(document, "type", "document.type"),

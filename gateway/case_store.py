@@ -55,7 +55,10 @@ __all__ = [
     "Respondent",
 ]
 
-CaseStatus = Literal["open", "closed"]
+#: ``terminated``: ended by 终结本次执行程序 (SPC provisions on terminating the current
+#: enforcement procedure, 2016): closed as a case, but the court keeps querying the
+#: debtor's assets (art. 9: at least every six months) and resumes on finding any.
+CaseStatus = Literal["open", "closed", "terminated"]
 
 # RFC 5869 info for the respondents' encryption key: distinct from the list's.
 _SEALING_PURPOSE = b"credgate/cases/respondent-id/v1"
@@ -87,6 +90,20 @@ cases = Table(
     Column("document_valid_until", Date),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("status IN ('open', 'closed')", name="status"),
+)
+
+# Migration 0008_case_terminated: a terminated case is stored ``closed`` (it is
+# concluded, 结案) with a row here; resuming enforcement deletes the row.
+case_terminations = Table(
+    "case_terminations",
+    metadata,
+    Column(
+        "case_number",
+        String(64),
+        ForeignKey("cases.case_number", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("terminated_on", Date, nullable=False),
 )
 
 case_officers = Table(
@@ -179,11 +196,17 @@ class Case:
     document: Document
     officer_ids: tuple[str, ...]
     respondents: tuple[Respondent, ...]
+    terminated_on: datetime.date | None = None
 
     @property
     def is_open(self) -> bool:
         """Whether enforcement is still under way."""
         return self.status == "open"
+
+    @property
+    def allows_inquiry(self) -> bool:
+        """Whether assets may be queried: open, or terminated (re-query of assets)."""
+        return self.status in ("open", "terminated")
 
     def is_assigned(self, officer_id: str | None) -> bool:
         """Whether the officer is assigned to this case."""
@@ -210,6 +233,7 @@ class CaseEntry:
     document: Document
     officers: tuple[Officer, ...]
     respondents: tuple[Respondent, ...]
+    terminated_on: datetime.date | None = None
 
 
 class CaseStore:
@@ -326,7 +350,7 @@ def _ensure_officer(connection: Connection, officer: Officer, court_id: str) -> 
 def _upsert_case(connection: Connection, entry: CaseEntry, sealer: SubjectSealer) -> bool:
     values: dict[str, Any] = {
         "court_id": entry.court.id,
-        "status": entry.status,
+        "status": "closed" if entry.status == "terminated" else entry.status,
         "filed_on": entry.filed_on,
         "document_type": entry.document.type,
         "document_number": entry.document.number,
@@ -344,6 +368,10 @@ def _upsert_case(connection: Connection, entry: CaseEntry, sealer: SubjectSealer
         connection.execute(delete(case_officers).where(case_officers.c.case_number == number))
         connection.execute(delete(case_respondents).where(case_respondents.c.case_number == number))
     _insert_people(connection, entry, sealer)
+    connection.execute(delete(case_terminations).where(case_terminations.c.case_number == number))
+    if entry.status == "terminated":
+        day = entry.terminated_on or datetime.datetime.now(datetime.UTC).date()
+        connection.execute(insert(case_terminations).values(case_number=number, terminated_on=day))
     return exists is None
 
 
@@ -390,8 +418,10 @@ def _load_cases(
             case_respondents.c.subject_index,
             case_respondents.c.id_ciphertext,
             case_respondents.c.name.label("respondent_name"),
+            case_terminations.c.terminated_on,
         )
         .join(courts, courts.c.id == cases.c.court_id)
+        .outerjoin(case_terminations, case_terminations.c.case_number == cases.c.case_number)
         .outerjoin(case_officers, case_officers.c.case_number == cases.c.case_number)
         .outerjoin(case_respondents, case_respondents.c.case_number == cases.c.case_number)
         .where(wanted)
@@ -413,14 +443,21 @@ def _load_cases(
         Case(
             case_number=row.case_number,
             court=Court(row.court_id, row.court_name),
-            status="open" if row.status == "open" else "closed",
+            status=_status(row.status, row.terminated_on),
             filed_on=row.filed_on,
             document=Document(row.document_type, row.document_number, row.document_valid_until),
             officer_ids=tuple(sorted(officer_ids)),
             respondents=_opened(sealer, named.values()),
+            terminated_on=row.terminated_on,
         )
         for row, officer_ids, named in found.values()
     ]
+
+
+def _status(stored: str, terminated_on: datetime.date | None) -> CaseStatus:
+    if stored == "open":
+        return "open"
+    return "terminated" if terminated_on is not None else "closed"
 
 
 def _opened(sealer: SubjectSealer, rows: Iterable[tuple[Any, ...]]) -> tuple[Respondent, ...]:

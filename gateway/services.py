@@ -21,6 +21,7 @@ from gateway.auth.jwks import KeySource, RemoteKeySource, StaticKeySource
 from gateway.auth.tokens import AccessTokenMinter
 from gateway.auth.validator import AccessTokenValidator, IssuerTrust
 from gateway.case_store import CaseStore
+from gateway.credit_list.expiry import DEFAULT_INTERVAL_S, ExpirySweeper
 from gateway.credit_list.service import CreditList
 from gateway.db import create_db_engine
 from gateway.field_policy import FieldPolicy
@@ -49,6 +50,7 @@ class Services:
     on_shutdown: list[LifecycleHook] = field(default_factory=list)
     audit: AuditLog | None = None
     credit_list: CreditList | None = None
+    list_expiry: ExpirySweeper | None = None
     agencies: AgencyRegistry = field(default_factory=AgencyRegistry)
 
 
@@ -106,6 +108,7 @@ def build_services(settings: Settings, *, check_migrations: bool = True) -> Serv
     )
     _add_audit(services)
     services.credit_list = CreditList.from_keys(engine, keys)
+    _add_list_expiry(services, services.credit_list)
     _add_agencies(services)
     return services
 
@@ -127,3 +130,12 @@ def _add_audit(services: Services) -> None:
     services.readiness_checks["audit"] = audit.readiness
     services.on_startup.append(audit.start)
     services.on_shutdown.append(audit.stop)
+
+
+def _add_list_expiry(services: Services, credit_list: CreditList) -> None:
+    # Expired entries leave the list by themselves (2017 provisions, art. 10).
+    interval = services.settings.section("credit_list").get("expiry_sweep_s", DEFAULT_INTERVAL_S)
+    sweeper = ExpirySweeper(credit_list, services.engine, services.audit, float(interval))
+    services.list_expiry = sweeper
+    services.on_startup.append(sweeper.start)
+    services.on_shutdown.append(sweeper.stop)

@@ -14,10 +14,14 @@ from gateway.credit_list import store
 from tests.conftest import Gateway
 
 COURTS = (("court-wuzhi", "武陟县人民法院"), ("court-jiefang", "焦作市解放区人民法院"))
+#: Entries are published 200 days ago: within the two-year term of art. 2.
+PUBLISHED_ON = datetime.datetime.now(datetime.UTC).date() - datetime.timedelta(days=200)
+FILED_ON = PUBLISHED_ON - datetime.timedelta(days=90)
 ENTRY_FIELDS = """
     id idType idNumber name sex age legalRepresentative caseNumber courtId courtName
     filedOn basisIssuer basisNumber obligations performance performedPart circumstance
-    publishedOn state stateReason stateChangedOn
+    circumstances publishedOn state stateReason stateChangedOn termYears extendedYears
+    expiresOn removalDueOn removalKind replacedBy associates { role name idNumber }
 """
 PUBLISH = f"""
 mutation($entry: DishonestEntryInput!) {{
@@ -28,8 +32,14 @@ mutation($id: ID!, $entry: DishonestEntryInput!, $reason: String!) {{
   correctDishonestEntry(id: $id, entry: $entry, reason: $reason) {{ {ENTRY_FIELDS} }}
 }}"""
 REMOVE = f"""
-mutation($id: ID!, $reason: String!) {{
-  removeDishonestEntry(id: $id, reason: $reason) {{ {ENTRY_FIELDS} }}
+mutation($id: ID!, $reason: String!, $kind: DishonestRemovalKind! = PERFORMED, $on: Date) {{
+  removeDishonestEntry(id: $id, kind: $kind, reason: $reason, removedOn: $on) {{
+    {ENTRY_FIELDS}
+  }}
+}}"""
+EXTEND = f"""
+mutation($id: ID!, $years: Int!, $reason: String!) {{
+  extendDishonestEntry(id: $id, years: $years, reason: $reason) {{ {ENTRY_FIELDS} }}
 }}"""
 STATUS = """
 query($subjects: [SubjectInput!]!) {
@@ -37,6 +47,15 @@ query($subjects: [SubjectInput!]!) {
     subject { idType idNumber name }
     listed
     entries { entryId caseNumber courtId courtName circumstance publishedOn state }
+  }
+}"""
+ASSOCIATED_STATUS = """
+query($subjects: [SubjectInput!]!) {
+  dishonestStatus(subjects: $subjects) {
+    subject { idNumber }
+    listed
+    restricted
+    associatedEntries { role entryId debtorName debtorCreditCode caseNumber courtName state }
   }
 }"""
 CHANGES = f"""
@@ -87,13 +106,13 @@ def entry_input(id_number: str, case: str, **changes: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "subject": {"residentId": id_number, "name": "张伟"},
         "caseNumber": case,
-        "filedOn": "2024-03-01",
+        "filedOn": FILED_ON.isoformat(),
         "basisIssuer": "武陟县人民法院",
         "basisNumber": "(2023)豫0823民初100号",
         "obligations": "偿还借款本金100000元及利息",
         "performance": "NOT_PERFORMED",
         "circumstance": "REFUSES_DESPITE_ABILITY",
-        "publishedOn": "2024-06-01",
+        "publishedOn": PUBLISHED_ON.isoformat(),
     }
     entry.update(changes)
     return entry
@@ -158,6 +177,16 @@ async def list_actors(gateway: Gateway) -> ListActors:
         ),
         public=await token("publicity", Role.ADMIN, {scopes.LIST_PUBLIC}),
     )
+
+
+def age_on(day: datetime.date, born: datetime.date) -> int:
+    """Whole years from ``born`` to ``day``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def days_from(day: datetime.date, days: int) -> str:
+    """``day`` moved by ``days``, as the API writes dates."""
+    return (day + datetime.timedelta(days=days)).isoformat()
 
 
 def today() -> str:

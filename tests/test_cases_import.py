@@ -79,7 +79,7 @@ def test_good_lines_are_imported_and_bad_ones_reported_by_line(
     assert "imported 2 cases (2 new, 0 updated, 0 unchanged); 4 lines refused" in out
     assert f"{path}:2: line: not valid JSON" in err
     assert f"{path}:3: respondents[0].resident_id: wrong check digit" in err
-    assert f"{path}:5: status: must be open or closed" in err
+    assert f"{path}:5: status: must be open, closed or terminated" in err
     assert f"{path}:6: case_number:" in err
     store, engine = _store(data_dir, database_url)
     try:

@@ -74,7 +74,27 @@ async def test_bank_checks_follows_reports_and_officer_oversees(tmp_path: Path) 
                 break
         kinds = [change["kind"] for change in changes]
         assert kinds.count("PUBLISHED") == document["credit_list"]["entries"]
-        assert kinds[-2:] == ["CORRECTED", "REMOVED"]
+        # The seeded corrections, then the removal the expiry sweep made at start-up.
+        assert kinds[-3:] == ["CORRECTED", "REMOVED", "REMOVED"]
+        expired = document["credit_list"]["expired_entry"]
+        removal = changes[-1]["entry"]
+        assert (removal["idNumber"], removal["caseNumber"]) == (
+            expired["idNumber"],
+            expired["caseNumber"],
+        )
+        assert removal["removalKind"] == "EXPIRED"
+        assert removal["stateChangedOn"] == removal["expiresOn"]
+
+        # The listed company's legal representative is found by their own resident ID.
+        representative = document["credit_list"]["legal_representative"]
+        example = document["credit_list"]["representative_example"]
+        found = await _data(http, bank, example["query"], example["variables"])
+        assert "errors" not in found, found
+        [person] = found["data"]["dishonestStatus"]
+        assert (person["listed"], person["restricted"]) == (False, True)
+        [association] = person["associatedEntries"]
+        assert association["role"] == "LEGAL_REPRESENTATIVE"
+        assert association["debtorCreditCode"] == representative["creditCode"]
 
         entry = results[0]["entries"][0]["entryId"]
         variables = {"entry": entry, "measure": "REFUSE_LOAN", "on": today(), "outcome": "APPLIED"}
@@ -82,5 +102,5 @@ async def test_bank_checks_follows_reports_and_officer_oversees(tmp_path: Path) 
         summary = await _data(http, officer, SUMMARY, {"from": today(), "to": today()})
         [icbc] = summary["data"]["sanctionSummary"]["agencies"]
         assert icbc["agencyId"] == "bank-icbc"
-        assert icbc["lookupRequests"] == 1
+        assert icbc["lookupRequests"] == 2
         assert icbc["measures"] == [{"measure": "REFUSE_LOAN", "sanctions": 1}]

@@ -14,6 +14,8 @@ from gateway.cli import main
 from tests.conftest import Gateway
 from tests.credit_list_support import (
     CHANGES,
+    FILED_ON,
+    PUBLISHED_ON,
     STATUS,
     bad_check_digit,
     list_actors,
@@ -28,13 +30,13 @@ def _row(n: int, **changes: Any) -> dict[str, Any]:
         "name": f"测试{n}",
         "case_number": f"(2024)豫0823执{n}号",
         "court_id": "court-wuzhi",
-        "filed_on": "2024-01-02",
+        "filed_on": FILED_ON.isoformat(),
         "basis_issuer": "武陟县人民法院",
         "basis_number": f"(2023)豫0823民初{n}号",
         "obligations": "偿还借款",
         "performance": "not_performed",
         "circumstance": "违反财产报告制度",
-        "published_on": "2024-02-01",
+        "published_on": PUBLISHED_ON.isoformat(),
     }
     row.update(changes)
     return row
@@ -133,3 +135,52 @@ async def test_csv_import(
 
 async def test_missing_file_is_refused(gateway: Gateway, tmp_path: Path) -> None:
     assert _import(gateway, tmp_path / "none.jsonl") == 2
+
+
+async def test_import_refuses_minors_and_keeps_circumstances_and_associates(
+    gateway: Gateway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    actors = await list_actors(gateway)
+    company = _row(
+        2,
+        id_type="uscc",
+        id_number="91410800MA44TB0F3K",
+        circumstances=[
+            "obstructs_enforcement",
+            "以虚假诉讼、虚假仲裁或者以隐匿、转移财产等方法规避执行",
+        ],
+        associates=[{"role": "法定代表人", "id_number": resident_id(7), "name": "王强"}],
+    )
+    del company["circumstance"]
+    lines = [
+        json.dumps(_row(1, id_number=resident_id(1, born="20150601")), ensure_ascii=False),
+        json.dumps(company, ensure_ascii=False),
+    ]
+    path = tmp_path / "list.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _import(gateway, path) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("line 1: MINOR_DEBTOR: The debtor was ")
+    feed = (await actors.ok(actors.bank, CHANGES, {"first": 10}))["dishonestListChanges"]
+    [change] = feed["changes"]
+    assert change["entry"]["circumstances"] == ["OBSTRUCTS_ENFORCEMENT", "EVADES_ENFORCEMENT"]
+    assert change["entry"]["legalRepresentative"] == "王强"
+    assert change["entry"]["associates"] == [
+        {"role": "LEGAL_REPRESENTATIVE", "name": "王强", "idNumber": resident_id(7)}
+    ]
+    # CSV writes several circumstances in one cell, separated by ";".
+    csv_path = tmp_path / "list.csv"
+    row = _row(3, circumstance="", circumstances="violates_property_reporting;breaches_settlement")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(list(row))
+    writer.writerow(row.values())
+    csv_path.write_text(buffer.getvalue(), encoding="utf-8")
+    assert _import(gateway, csv_path) == 0
+    feed = (await actors.ok(actors.bank, CHANGES, {"after": "1", "first": 10}))[
+        "dishonestListChanges"
+    ]
+    assert feed["changes"][0]["entry"]["circumstances"] == [
+        "VIOLATES_PROPERTY_REPORTING",
+        "BREACHES_SETTLEMENT",
+    ]

@@ -191,9 +191,9 @@ async def test_public_list_masks_ids_and_hides_removed(gateway: Gateway) -> None
     data = await actors.ok(actors.public, PUBLIC, {"first": 10})
     page = data["publicDishonestList"]
     assert [e["id"] for e in page["entries"]] == [kept["id"], other["publishDishonestEntry"]["id"]]
+    # The provisions' form: region and year of birth shown, month and day hidden.
     assert (
-        page["entries"][0]["idNumberMasked"]
-        == resident_id(1)[:6] + "********" + resident_id(1)[-4:]
+        page["entries"][0]["idNumberMasked"] == resident_id(1)[:10] + "****" + resident_id(1)[-4:]
     )
     assert not page["hasNextPage"]
     by_court = await actors.ok(actors.public, PUBLIC, {"first": 10, "court": "court-jiefang"})

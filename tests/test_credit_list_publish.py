@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+
 from tests.conftest import Gateway
 from tests.credit_list_support import (
     CORRECT,
     PUBLISH,
+    PUBLISHED_ON,
     REMOVE,
     STATUS,
+    age_on,
     bad_check_digit,
+    days_from,
     entry_input,
     list_actors,
     resident_id,
@@ -25,7 +30,8 @@ async def test_publish_records_every_statutory_field(gateway: Gateway) -> None:
     assert entry["courtId"] == "court-wuzhi"
     assert entry["courtName"] == "武陟县人民法院"
     # Sex and age come from the ID number when the court does not give them.
-    assert (entry["sex"], entry["age"]) == ("MALE", 44)
+    age = age_on(PUBLISHED_ON, datetime.date(1980, 1, 1))
+    assert (entry["sex"], entry["age"]) == ("MALE", age)
     assert entry["basisNumber"] == "(2023)豫0823民初100号"
     assert entry["circumstance"] == "REFUSES_DESPITE_ABILITY"
     assert entry["performedPart"] == "已履行5000元"
@@ -62,7 +68,7 @@ async def test_invalid_entries_refused_with_the_field(gateway: Gateway) -> None:
     cases = {
         "entry.subject.residentId": entry_input(bad_check_digit(resident_id(1)), CASE),
         "subject.name": entry_input(resident_id(1), CASE, subject={"residentId": resident_id(1)}),
-        "filed_on": entry_input(resident_id(1), CASE, filedOn="2025-01-01"),
+        "filed_on": entry_input(resident_id(1), CASE, filedOn=days_from(PUBLISHED_ON, 1)),
         "obligations": entry_input(resident_id(1), CASE, obligations="  "),
     }
     for field, entry in cases.items():

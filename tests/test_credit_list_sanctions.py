@@ -10,11 +10,13 @@ from gateway.audit.subjects import SubjectCipher
 from tests.conftest import Gateway
 from tests.credit_list_support import (
     CHANGES,
+    PUBLISHED_ON,
     REMOVE,
     SANCTION,
     STATUS,
     SUMMARY,
     bad_check_digit,
+    days_from,
     list_actors,
     resident_id,
     today,
@@ -79,7 +81,9 @@ async def test_sanctions_refused_for_removed_unknown_or_misdated_entries(gateway
         [error] = await actors.errors(actors.bank, SANCTION, _sanction(unknown))
         assert error["extensions"]["code"] == "NOT_FOUND"
     listed = await actors.publish(resident_id(2), "(2024)豫0823执2号")
-    [error] = await actors.errors(actors.bank, SANCTION, _sanction(listed["id"], on="2024-05-31"))
+    [error] = await actors.errors(
+        actors.bank, SANCTION, _sanction(listed["id"], on=days_from(PUBLISHED_ON, -1))
+    )
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "appliedOn"}
     period = {"from": "2024-01-01", "to": today()}
     summary = (await actors.ok(actors.oversight, SUMMARY, period))["sanctionSummary"]
@@ -119,3 +123,74 @@ async def test_lookups_and_feed_reads_are_audited_as_blind_indexes(gateway: Gate
             ).scalar_one()
         )
     assert "BAD_USER_INPUT" in json.dumps(codes)
+
+
+REPORT = """
+mutation($entry: ID!, $measure: SanctionMeasure!, $on: Date!, $outcome: SanctionOutcome!,
+         $detail: String) {
+  reportSanction(entry: $entry, measure: $measure, appliedOn: $on, outcome: $outcome,
+                 measureDetail: $detail) {
+    id measure measureDetail outcome appliedOn
+  }
+}"""
+
+
+async def test_agencies_report_lifting_after_the_removal(gateway: Gateway) -> None:
+    actors = await list_actors(gateway)
+    entry = await actors.publish(resident_id(1), "(2024)豫0823执1号")
+    applied_on = days_from(PUBLISHED_ON, 5)
+    applied = {"entry": entry["id"], "measure": "RESTRICT_FLIGHTS", "on": applied_on}
+    await actors.ok(actors.bank, REPORT, {**applied, "outcome": "APPLIED"})
+    removed_on = days_from(PUBLISHED_ON, 30)
+    await actors.ok(
+        actors.admin, REMOVE, {"id": entry["id"], "reason": "全部履行", "on": removed_on}
+    )
+    # After the removal: lifting is reported; applying again is refused.
+    lifted = {**applied, "on": removed_on, "outcome": "LIFTED"}
+    report = (await actors.ok(actors.bank, REPORT, lifted))["reportSanction"]
+    assert (report["outcome"], report["appliedOn"]) == ("LIFTED", removed_on)
+    [error] = await actors.errors(
+        actors.bank, REPORT, {**applied, "on": removed_on, "outcome": "APPLIED"}
+    )
+    assert error["extensions"]["code"] == "ENTRY_REMOVED"
+    # A late report of a measure applied while the entry was in force is accepted.
+    late = {**applied, "measure": "RESTRICT_HOLIDAYS", "on": days_from(PUBLISHED_ON, 29)}
+    await actors.ok(actors.bank, REPORT, {**late, "outcome": "APPLIED"})
+    period = {"from": "2000-01-01", "to": today()}
+    query = SUMMARY.replace(
+        "measures { measure sanctions }", "measures { measure sanctions applied notApplied lifted }"
+    )
+    [bank] = (await actors.ok(actors.oversight, query, period))["sanctionSummary"]["agencies"]
+    assert bank["measures"] == [
+        {"measure": "RESTRICT_FLIGHTS", "sanctions": 2, "applied": 1, "notApplied": 0, "lifted": 1},
+        {
+            "measure": "RESTRICT_HOLIDAYS",
+            "sanctions": 1,
+            "applied": 1,
+            "notApplied": 0,
+            "lifted": 0,
+        },
+    ]
+
+
+async def test_the_opinions_measures_and_other_with_its_description(gateway: Gateway) -> None:
+    actors = await list_actors(gateway)
+    entry = await actors.publish(resident_id(1), "(2024)豫0823执1号")
+    base = {"entry": entry["id"], "on": today(), "outcome": "APPLIED"}
+    for measure in (
+        "RESTRICT_LAND_USE_RIGHTS",
+        "RESTRICT_NIGHTCLUBS_GOLF",
+        "BAR_FROM_PUBLIC_INSTITUTION",
+        "REFUSE_HONORS",
+        "RESTRICT_COMPANY_REGISTRATION",
+        "RESTRICT_FINANCIAL_QUALIFICATION",
+    ):
+        report = (await actors.ok(actors.tax, REPORT, {**base, "measure": measure}))[
+            "reportSanction"
+        ]
+        assert report["measure"] == measure
+    [error] = await actors.errors(actors.tax, REPORT, {**base, "measure": "OTHER"})
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "measureDetail"}
+    other = {**base, "measure": "OTHER", "detail": "暂停出口退税资格"}
+    report = (await actors.ok(actors.tax, REPORT, other))["reportSanction"]
+    assert (report["measure"], report["measureDetail"]) == ("OTHER", "暂停出口退税资格")

@@ -3,9 +3,13 @@
 The fields are the ones the Supreme People's Court's provisions on publishing
 the list name (最高人民法院关于公布失信被执行人名单信息的若干规定, 2017, art. 1
 and 6): who the debtor is, the enforcement case and court, the enforcement basis,
-the obligations and how far they were performed, the circumstance of dishonesty
-and the publication date. The same parser serves the GraphQL mutations and the
-bulk import, so both refuse the same things with the same field names.
+the obligations and how far they were performed, the circumstances of
+dishonesty and the publication date; for an organisation, the people the
+restrictions reach (legal representative, principal officer, actual controller,
+persons directly responsible), each with their own ID number so that agencies
+can match them. Minors are never listed (art. 4). The same parser serves the
+GraphQL mutations and the bulk import, so both refuse the same things with the
+same field names.
 """
 
 from __future__ import annotations
@@ -13,72 +17,35 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any, Self, cast
+from typing import Any
+
+from stdnum.cn import ric
 
 from connectors.errors import InvalidSubject
 from connectors.subject import Subject, parse_subject
+from gateway.credit_list.errors import MinorDebtor
+from gateway.credit_list.labels import AssociateRole, Circumstance, LabelledEnum
+from gateway.credit_list.terms import RemovalKind, expires_on, term_years
 from gateway.errors import BadUserInput
+
+__all__ = [
+    "AssociateDraft",
+    "AssociateRole",
+    "Circumstance",
+    "EntryDraft",
+    "EntryState",
+    "LabelledEnum",
+    "ListEntry",
+    "Performance",
+    "RemovalKind",
+    "Sex",
+    "StoredAssociate",
+    "draft_from_mapping",
+    "subject_from",
+]
 
 MAX_TEXT = 2000
 MAX_SHORT_TEXT = 128
-
-
-class LabelledEnum(Enum):
-    """An enum whose values are snake_case names, each with its Chinese legal label."""
-
-    label: str
-
-    def __new__(cls, value: str, label: str) -> LabelledEnum:
-        member = object.__new__(cls)
-        member._value_ = value
-        member.label = label
-        return member
-
-    @classmethod
-    def of(cls, value: str) -> Self:
-        """The member with this stored value (``KeyError`` if none)."""
-        return cast(Self, cls._value2member_map_[value])
-
-    @classmethod
-    def parse(cls, text: object, field: str) -> Self:
-        """The member named by its value, its NAME or its Chinese label.
-
-        Raises:
-            BadUserInput: naming ``field`` and the accepted values.
-        """
-        if isinstance(text, cls):
-            return text
-        if isinstance(text, str):
-            wanted = text.strip()
-            for member in cls:
-                if wanted in (member.value, member.name, member.label):
-                    return member
-        accepted = ", ".join(member.value for member in cls)
-        raise BadUserInput(f"{field} must be one of: {accepted}.", field=field)
-
-
-class Circumstance(LabelledEnum):
-    """The six statutory circumstances of dishonesty (2017 provisions, art. 1)."""
-
-    REFUSES_DESPITE_ABILITY = (
-        "refuses_despite_ability",
-        "有履行能力而拒不履行生效法律文书确定义务",
-    )
-    OBSTRUCTS_ENFORCEMENT = (
-        "obstructs_enforcement",
-        "以伪造证据、暴力、威胁等方法妨碍、抗拒执行",
-    )
-    EVADES_ENFORCEMENT = (
-        "evades_enforcement",
-        "以虚假诉讼、虚假仲裁或者以隐匿、转移财产等方法规避执行",
-    )
-    VIOLATES_PROPERTY_REPORTING = ("violates_property_reporting", "违反财产报告制度")
-    VIOLATES_CONSUMPTION_RESTRICTION = ("violates_consumption_restriction", "违反限制消费令")
-    BREACHES_SETTLEMENT = (
-        "breaches_settlement",
-        "无正当理由拒不履行执行和解协议",
-    )
 
 
 class Performance(LabelledEnum):
@@ -100,7 +67,36 @@ class EntryState(LabelledEnum):
 
     PUBLISHED = ("published", "已公布")
     CORRECTED = ("corrected", "已更正")
+    EXTENDED = ("extended", "已延长期限")
     REMOVED = ("removed", "已删除")
+
+
+#: art. 4: a minor (under 18 on the publication date) is never listed.
+ADULT_AGE = 18
+MAX_ASSOCIATES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class AssociateDraft:
+    """A person of a listed organisation whom the restrictions reach.
+
+    Attributes:
+        role: their role in the organisation.
+        subject: the person, by resident ID, named.
+    """
+
+    role: AssociateRole
+    subject: Subject
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAssociate:
+    """An associated person as the list stores it (ID number sealed, see sealing.py)."""
+
+    role: AssociateRole
+    name: str
+    subject_index: str
+    id_ciphertext: bytes
 
 
 ChangeKind = EntryState
@@ -122,8 +118,9 @@ class EntryDraft:
             and its document number (执行依据文号).
         obligations: what the basis obliges the debtor to do.
         performance / performed_part: how far it was done.
-        circumstance: the statutory circumstance of dishonesty.
+        circumstances: the statutory circumstances of dishonesty (art. 1), at least one.
         published_on: the publication date.
+        associates: an organisation's people the restrictions reach.
     """
 
     subject: Subject
@@ -138,13 +135,24 @@ class EntryDraft:
     obligations: str
     performance: Performance
     performed_part: str | None
-    circumstance: Circumstance
+    circumstances: tuple[Circumstance, ...]
     published_on: datetime.date
+    associates: tuple[AssociateDraft, ...] = ()
 
     @property
     def is_person(self) -> bool:
         """Whether the debtor is a natural person."""
         return self.subject.id_type == "resident_id"
+
+    @property
+    def circumstance(self) -> Circumstance:
+        """The first circumstance (the one earlier versions of the API knew)."""
+        return self.circumstances[0]
+
+    @property
+    def term_years(self) -> int | None:
+        """The base term (art. 2): two years, or none for circumstance (1)."""
+        return term_years(self.circumstances)
 
 
 def subject_from(id_type: object, id_number: object, name: object, field: str) -> Subject:
@@ -180,11 +188,27 @@ def draft_from_mapping(data: Mapping[str, Any], *, today: datetime.date) -> Entr
         raise BadUserInput("filed_on is after published_on.", field="filed_on")
     if published_on > today:
         raise BadUserInput("published_on is in the future.", field="published_on")
+    if person:
+        _refuse_minor(subject, published_on)
+    circumstances = _circumstances(data)
+    expiry = expires_on(published_on, term_years(circumstances), 0)
+    if expiry is not None and expiry <= today:
+        raise BadUserInput(
+            f"The two-year term of this entry ended on {expiry.isoformat()} (art. 2): "
+            "it cannot be published.",
+            field="published_on",
+        )
+    associates = _associates(data.get("associates"))
+    if person and associates:
+        raise BadUserInput(
+            "Associates are an organisation's people; a listed person has none.",
+            field="associates",
+        )
     return EntryDraft(
         subject=subject,
         sex=_sex(data.get("sex"), subject) if person else None,
         age=_age(data.get("age"), subject, published_on) if person else None,
-        legal_representative=None if person else _text(data, "legal_representative"),
+        legal_representative=None if person else _representative(data, associates),
         case_number=_text(data, "case_number", MAX_SHORT_TEXT),
         court_id=_text(data, "court_id", 64),
         filed_on=filed_on,
@@ -193,9 +217,82 @@ def draft_from_mapping(data: Mapping[str, Any], *, today: datetime.date) -> Entr
         obligations=_text(data, "obligations"),
         performance=Performance.parse(data.get("performance"), "performance"),
         performed_part=_optional_text(data, "performed_part"),
-        circumstance=Circumstance.parse(data.get("circumstance"), "circumstance"),
+        circumstances=circumstances,
         published_on=published_on,
+        associates=associates,
     )
+
+
+def _refuse_minor(subject: Subject, published_on: datetime.date) -> None:
+    born = ric.get_birth_date(subject.id_number)
+    age = (
+        published_on.year
+        - born.year
+        - ((published_on.month, published_on.day) < (born.month, born.day))
+    )
+    if age < ADULT_AGE:
+        raise MinorDebtor(age)
+
+
+def _circumstances(data: Mapping[str, Any]) -> tuple[Circumstance, ...]:
+    """``circumstances`` (a list, or text separated by ``;``) or ``circumstance``.
+
+    Only semicolons separate: the Chinese labels themselves contain 、 and commas.
+    """
+    given = data.get("circumstances")
+    if isinstance(given, str):
+        given = [part for part in given.replace("；", ";").split(";") if part.strip()]
+    if given in (None, []):
+        return (Circumstance.parse(data.get("circumstance"), "circumstance"),)
+    if not isinstance(given, list | tuple):
+        raise BadUserInput("circumstances must be a list.", field="circumstances")
+    parsed = [Circumstance.parse(item, "circumstances") for item in given]
+    single = data.get("circumstance")
+    if single not in (None, "") and Circumstance.parse(single, "circumstance") not in parsed:
+        raise BadUserInput("circumstance is not among circumstances.", field="circumstance")
+    # Statutory order, each once: an entry holds a set of circumstances.
+    return tuple(member for member in Circumstance if member in parsed)
+
+
+def _associates(value: object) -> tuple[AssociateDraft, ...]:
+    if value in (None, ""):
+        return ()
+    if not isinstance(value, list | tuple):
+        raise BadUserInput("associates must be a list.", field="associates")
+    if len(value) > MAX_ASSOCIATES:
+        raise BadUserInput(f"At most {MAX_ASSOCIATES} associates.", field="associates")
+    drafts: list[AssociateDraft] = []
+    for position, item in enumerate(value):
+        field = f"associates.{position}"
+        if isinstance(item, AssociateDraft):
+            drafts.append(item)
+            continue
+        if not isinstance(item, Mapping):
+            raise BadUserInput(f"{field} must be an object.", field=field)
+        role = AssociateRole.parse(item.get("role"), f"{field}.role")
+        subject = subject_from("resident_id", item.get("id_number"), item.get("name"), field)
+        if subject.name is None:
+            raise BadUserInput(f"{field}.name is required.", field=f"{field}.name")
+        drafts.append(AssociateDraft(role, subject))
+    pairs = {(d.role, d.subject.id_number) for d in drafts}
+    if len(pairs) < len(drafts):
+        raise BadUserInput("An associate is given twice in the same role.", field="associates")
+    return tuple(drafts)
+
+
+def _representative(data: Mapping[str, Any], associates: tuple[AssociateDraft, ...]) -> str:
+    """The legal representative's name: given, or that of the LEGAL_REPRESENTATIVE associate."""
+    named = _optional_text(data, "legal_representative", 100)
+    listed = [a.subject.name for a in associates if a.role is AssociateRole.LEGAL_REPRESENTATIVE]
+    if listed and named is not None and named != listed[0]:
+        raise BadUserInput(
+            "legal_representative differs from the LEGAL_REPRESENTATIVE associate.",
+            field="legal_representative",
+        )
+    name = named or (listed[0] if listed else None)
+    if name is None:
+        raise BadUserInput("legal_representative is required.", field="legal_representative")
+    return name
 
 
 def _text(data: Mapping[str, Any], field: str, limit: int = MAX_TEXT) -> str:
@@ -265,6 +362,11 @@ class ListEntry:
         id_masked: the identifier as the public list shows it.
         court_name: the name of ``court_id``.
         state / state_reason / state_changed_on: where the entry stands and why.
+        term_years / extended_years / expires_on: the listing term (art. 2);
+            ``expires_on`` is the first day off the list, ``None`` without a term.
+        removal_kind: why a removed entry left the list.
+        replaced_by: the entry that replaced this one when its identity was corrected.
+        associates: an organisation's people the restrictions reach.
         The other attributes are those of :class:`EntryDraft`.
     """
 
@@ -286,11 +388,22 @@ class ListEntry:
     obligations: str
     performance: Performance
     performed_part: str | None
-    circumstance: Circumstance
+    circumstances: tuple[Circumstance, ...]
     published_on: datetime.date
     state: EntryState
     state_reason: str | None
     state_changed_on: datetime.date | None
+    term_years: int | None
+    extended_years: int
+    expires_on: datetime.date | None
+    removal_kind: RemovalKind | None
+    replaced_by: int | None
+    associates: tuple[StoredAssociate, ...] = ()
+
+    @property
+    def circumstance(self) -> Circumstance:
+        """The first circumstance."""
+        return self.circumstances[0]
 
     @property
     def on_list(self) -> bool:

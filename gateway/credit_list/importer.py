@@ -1,8 +1,8 @@
 """Bulk loading of list entries from JSON lines or CSV, with a per-line report.
 
 A bad row never stops the good ones: each is rejected with its line number and
-a reason (``MALFORMED_LINE``, ``INVALID_FIELD``, ``BAD_ID``, ``UNKNOWN_COURT``,
-``DUPLICATE``), the rest are imported. Speed comes from doing per-chunk what a
+a reason (``MALFORMED_LINE``, ``INVALID_FIELD``, ``BAD_ID``, ``MINOR_DEBTOR``,
+``UNKNOWN_COURT``, ``DUPLICATE``), the rest are imported. Speed comes from doing per-chunk what a
 publication does per row: validation and sealing (the costly part: stdnum,
 HMAC, AES-GCM) run in worker processes while the main process writes the
 previous chunk, and each chunk is one transaction with one duplicate query and
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import BinaryIO, Literal
 
 import orjson
 from sqlalchemy import Connection
@@ -37,7 +37,7 @@ from gateway.import_names import flatten_subject, snake_case_keys
 Format = Literal["jsonl", "csv"]
 # (line number, the row: raw JSON bytes or a CSV row as a dict)
 RawRow = tuple[int, bytes | dict[str, str]]
-ParsedRow = tuple[int, dict[str, Any]]
+ParsedRow = tuple[int, store.EntryRow]
 _ID_FIELDS = frozenset({"subject", "subject.id_type", "subject.id_number"})
 
 
@@ -91,8 +91,11 @@ class ChunkParser:
         except BadUserInput as error:
             where = str(error.extensions().get("field", ""))
             reason = "BAD_ID" if where in _ID_FIELDS else "INVALID_FIELD"
+            if error.code != BadUserInput.code:  # e.g. MINOR_DEBTOR: its own reason
+                reason = error.code
             return Rejection(line, reason, error.message)
-        return line, store.entry_values(draft, self.sealer.seal(draft.subject))
+        people = [self.sealer.seal(associate.subject) for associate in draft.associates]
+        return line, store.entry_row(draft, self.sealer.seal(draft.subject), people)
 
 
 _worker_parser: ChunkParser | None = None
@@ -233,8 +236,8 @@ class ListImporter:
         for row in parsed:
             if isinstance(row, Rejection):
                 report.rejections.append(row)
-            elif row[1]["court_id"] not in courts:
-                court = row[1]["court_id"]
+            elif row[1].values["court_id"] not in courts:
+                court = row[1].values["court_id"]
                 report.rejections.append(Rejection(row[0], "UNKNOWN_COURT", f"no court '{court}'"))
             else:
                 candidates.append(row)
@@ -243,7 +246,7 @@ class ListImporter:
                 with self.engine.begin() as connection:
                     _large_cache(connection)
                     fresh = _without_duplicates(connection, candidates)
-                    store.insert_entries(connection, [values for _, values in fresh])
+                    store.insert_entries(connection, [row for _, row in fresh])
             except IntegrityError:
                 # A publication raced this chunk; look again (once) for what is now listed.
                 if attempt == 2:
@@ -265,18 +268,19 @@ def _large_cache(connection: Connection) -> None:
 
 
 def _without_duplicates(connection: Connection, rows: list[ParsedRow]) -> list[ParsedRow]:
-    listed = store.listed_pairs(connection, sorted({values["subject_index"] for _, values in rows}))
+    indexes = sorted({row.values["subject_index"] for _, row in rows})
+    listed = store.listed_pairs(connection, indexes)
     fresh: list[ParsedRow] = []
-    for line, values in rows:
-        pair = (values["subject_index"], values["case_number"])
+    for line, row in rows:
+        pair = (row.values["subject_index"], row.values["case_number"])
         if pair not in listed:
             listed.add(pair)
-            fresh.append((line, values))
+            fresh.append((line, row))
     return fresh
 
 
 def _duplicates(rows: list[ParsedRow], kept: list[ParsedRow]) -> Iterator[tuple[int, str]]:
     kept_lines = {line for line, _ in kept}
-    for line, values in rows:
+    for line, row in rows:
         if line not in kept_lines:
-            yield line, f"debtor already listed in case {values['case_number']}"
+            yield line, f"debtor already listed in case {row.values['case_number']}"

@@ -18,9 +18,11 @@ from strawberry.types import Info
 from connectors.subject import Subject
 from gateway.auth import scopes
 from gateway.context import RequestContext
-from gateway.credit_list.entries import EntryDraft, ListEntry, draft_from_mapping
+from gateway.credit_list.entries import EntryDraft, ListEntry, RemovalKind, draft_from_mapping
 from gateway.credit_list.graphql_types import (
     AgencySanctionSummary,
+    AssociatedListing,
+    AssociatedPerson,
     DishonestEntry,
     DishonestEntryInput,
     DishonestListChange,
@@ -36,7 +38,8 @@ from gateway.credit_list.graphql_types import (
     entry_fields,
 )
 from gateway.credit_list.sanctions import Measure, Outcome
-from gateway.credit_list.service import MAX_LOOKUP, MAX_PAGE, CreditList
+from gateway.credit_list.sealing import mask_id
+from gateway.credit_list.service import MAX_LOOKUP, MAX_PAGE, CreditList, SubjectStatus
 from gateway.db import run_sync
 from gateway.errors import BadUserInput, LimitExceeded, NotFound, ServiceUnavailable
 from gateway.schema.permissions import requires_scope
@@ -73,12 +76,19 @@ def _page_size(first: int) -> int:
     return first
 
 
-def _full(entry: ListEntry, id_number: str) -> DishonestEntry:
-    return DishonestEntry(**entry_fields(entry), id_number=id_number)  # type: ignore[arg-type]
+def _full(service: CreditList, entry: ListEntry) -> DishonestEntry:
+    associates = [
+        AssociatedPerson(role=a.role, name=a.name, id_number=service.reveal_associate(a))
+        for a in entry.associates
+    ]
+    fields = entry_fields(entry)
+    return DishonestEntry(**fields, id_number=service.reveal(entry), associates=associates)  # type: ignore[arg-type]
 
 
-def _public(entry: ListEntry) -> PublicDishonestEntry:
-    return PublicDishonestEntry(**entry_fields(entry), id_number_masked=entry.id_masked)  # type: ignore[arg-type]
+def _public(entry: ListEntry, id_number: str) -> PublicDishonestEntry:
+    # Masked again from the identifier: rows written before 0006 hold an older mask.
+    masked = mask_id(id_number, entry.id_type)
+    return PublicDishonestEntry(**entry_fields(entry), id_number_masked=masked)  # type: ignore[arg-type]
 
 
 def _listed_case(entry: ListEntry) -> ListedCase:
@@ -88,9 +98,30 @@ def _listed_case(entry: ListEntry) -> ListedCase:
         court_id=entry.court_id,
         court_name=entry.court_name,
         circumstance=entry.circumstance,
+        circumstances=list(entry.circumstances),
         published_on=entry.published_on,
+        expires_on=entry.expires_on,
         state=entry.state,
     )
+
+
+def _associated(service: CreditList, status: SubjectStatus) -> list[AssociatedListing]:
+    return [
+        AssociatedListing(
+            role=association.role,
+            entry_id=strawberry.ID(str(association.entry.id)),
+            debtor_name=association.entry.name,
+            debtor_credit_code=service.reveal(association.entry),
+            case_number=association.entry.case_number,
+            court_id=association.entry.court_id,
+            court_name=association.entry.court_name,
+            circumstances=list(association.entry.circumstances),
+            published_on=association.entry.published_on,
+            expires_on=association.entry.expires_on,
+            state=association.entry.state,
+        )
+        for association in status.associations
+    ]
 
 
 def _draft(info: ListInfo, entry: DishonestEntryInput) -> EntryDraft:
@@ -109,9 +140,14 @@ def _draft(info: ListInfo, entry: DishonestEntryInput) -> EntryDraft:
             "performance",
             "performed_part",
             "circumstance",
+            "circumstances",
             "published_on",
         )
     }
+    data["associates"] = [
+        {"role": person.role, "id_number": person.resident_id, "name": person.name}
+        for person in entry.associates or []
+    ]
     data |= {
         "id_type": subject.id_type,
         "id_number": subject.id_number,
@@ -148,13 +184,14 @@ class CreditListQuery:
         _audit(info, "dishonestStatus", [subject.id_number for subject in valid])
         if len(valid) < len(parsed):
             info.context.access.record.error_codes.append(BadUserInput.code)
-        found = iter(await run_sync(_service(info).status, info.context.principal, valid))
+        service = _service(info)
+        found = iter(await run_sync(service.status, info.context.principal, valid))
         # An exception in place of a list item becomes that item's own error, located
         # at its path (graphql-core's completeValue raises it): the others stay answered.
         return cast(
             list[DishonestStatus | None],
             [
-                item if isinstance(item, BadUserInput) else _status(item, next(found))
+                item if isinstance(item, BadUserInput) else _status(service, item, next(found))
                 for item in parsed
             ],
         )
@@ -168,14 +205,15 @@ class CreditListQuery:
     ) -> DishonestListChangePage:
         _audit(info, "dishonestListChanges")
         seq = _int_arg(after, "after")
-        page = await run_sync(_service(info).changes, seq, _page_size(first))
+        service = _service(info)
+        page = await run_sync(service.changes, seq, _page_size(first))
         _audit(info, "dishonestListChanges", [change.id_number for change in page.changes])
         changes = [
             DishonestListChange(
                 cursor=str(change.seq),
                 kind=change.kind,
                 occurred_at=change.occurred_at,
-                entry=_full(change.entry, change.id_number),
+                entry=_full(service, change.entry),
             )
             for change in page.changes
         ]
@@ -207,7 +245,13 @@ class CreditListQuery:
                 subjects_looked_up=figure.subjects_looked_up,
                 sanctions_reported=sum(figure.sanctions.values()),
                 measures=[
-                    MeasureCount(measure=measure, sanctions=count)
+                    MeasureCount(
+                        measure=measure,
+                        sanctions=count,
+                        applied=figure.outcomes[measure].get(Outcome.APPLIED, 0),
+                        not_applied=figure.outcomes[measure].get(Outcome.NOT_APPLIED, 0),
+                        lifted=figure.outcomes[measure].get(Outcome.LIFTED, 0),
+                    )
                     for measure, count in sorted(figure.sanctions.items(), key=lambda m: m[0].value)
                 ],
             )
@@ -232,21 +276,24 @@ class CreditListQuery:
         size = _page_size(first)
         rows = await run_sync(service.public, name, court, _int_arg(after, "after"), size)
         page = rows[:size]
-        _audit(info, "publicDishonestList", [service.reveal(entry) for entry in page])
+        numbers = [service.reveal(entry) for entry in page]
+        _audit(info, "publicDishonestList", numbers)
         return PublicDishonestListPage(
-            entries=[_public(entry) for entry in page],
+            entries=[_public(entry, number) for entry, number in zip(page, numbers, strict=True)],
             end_cursor=str(page[-1].id) if page else after,
             has_next_page=len(rows) > size,
         )
 
 
-def _status(subject: Subject, found: list[ListEntry]) -> DishonestStatus:
+def _status(service: CreditList, subject: Subject, found: SubjectStatus) -> DishonestStatus:
     return DishonestStatus(
         subject=LookedUpSubject(
             id_type=subject.id_type, id_number=subject.id_number, name=subject.name
         ),
-        listed=bool(found),
-        entries=[_listed_case(entry) for entry in found],
+        listed=bool(found.entries),
+        entries=[_listed_case(entry) for entry in found.entries],
+        associated_entries=_associated(service, found),
+        restricted=bool(found.entries or found.associations),
     )
 
 
@@ -264,10 +311,12 @@ class CreditListMutation:
         service = _service(info)
         _audit(info, "publishDishonestEntry", [draft.subject.id_number])
         stored = await run_sync(service.publish, info.context.principal, draft)
-        return _full(stored, service.reveal(stored))
+        return _full(service, stored)
 
     @strawberry.mutation(
-        description="Correct an entry of the caller's court; the feed carries the correction.",
+        description="Correct an entry of the caller's court; the feed carries the correction. "
+        "A corrected ID number (debtor's or an associate's) removes the entry as published "
+        "(IDENTITY_CORRECTED) and publishes the corrected one, which is returned.",
         permission_classes=[requires_scope(scopes.LIST_PUBLISH)],
     )
     async def correct_dishonest_entry(
@@ -280,31 +329,49 @@ class CreditListMutation:
         stored = await run_sync(
             service.correct, info.context.principal, _entry_id(id), draft, _reason(reason)
         )
-        return _full(stored, service.reveal(stored))
+        return _full(service, stored)
 
     @strawberry.mutation(
-        description="Remove an entry of the caller's court; agencies must lift their measures.",
+        description="Remove an entry of the caller's court (revocation or deletion, by kind); "
+        "removedOn between publication and today; agencies must lift their measures.",
         permission_classes=[requires_scope(scopes.LIST_PUBLISH)],
     )
     async def remove_dishonest_entry(
         self,
         info: ListInfo,
         id: strawberry.ID,
+        kind: RemovalKind,
         reason: str,
         removed_on: datetime.date | None = None,
     ) -> DishonestEntry:
         _audit(info, "removeDishonestEntry")
         service = _service(info)
-        day = removed_on or datetime.datetime.now(datetime.UTC).date()
+        day = removed_on or service.today()
         stored = await run_sync(
-            service.remove, info.context.principal, _entry_id(id), _reason(reason), day
+            service.remove, info.context.principal, _entry_id(id), kind, _reason(reason), day
         )
-        id_number = service.reveal(stored)
-        _audit(info, "removeDishonestEntry", [id_number])
-        return _full(stored, id_number)
+        _audit(info, "removeDishonestEntry", [service.reveal(stored)])
+        return _full(service, stored)
 
     @strawberry.mutation(
-        description="Report a sanction the caller's agency applied on an entry in force.",
+        description="Extend an entry's two-year term by 1-3 years (art. 2: serious obstruction "
+        "or several circumstances; three years at most in all).",
+        permission_classes=[requires_scope(scopes.LIST_PUBLISH)],
+    )
+    async def extend_dishonest_entry(
+        self, info: ListInfo, id: strawberry.ID, years: int, reason: str
+    ) -> DishonestEntry:
+        _audit(info, "extendDishonestEntry")
+        service = _service(info)
+        stored = await run_sync(
+            service.extend, info.context.principal, _entry_id(id), years, _reason(reason)
+        )
+        _audit(info, "extendDishonestEntry", [service.reveal(stored)])
+        return _full(service, stored)
+
+    @strawberry.mutation(
+        description="Report a measure the caller's agency applied, did not apply or lifted "
+        "(lifting also after the removal); OTHER needs measureDetail.",
         permission_classes=[requires_scope(scopes.LIST_FEEDBACK)],
     )
     async def report_sanction(
@@ -315,10 +382,16 @@ class CreditListMutation:
         applied_on: datetime.date,
         outcome: Outcome,
         note: str | None = None,
+        measure_detail: str | None = None,
     ) -> Sanction:
         _audit(info, "reportSanction")
         if note is not None and len(note) > 2000:
             raise BadUserInput("note is longer than 2000 characters.", field="note")
+        detail = measure_detail.strip() if measure_detail else None
+        if detail is not None and len(detail) > 200:
+            raise BadUserInput(
+                "measureDetail is longer than 200 characters.", field="measureDetail"
+            )
         report = await run_sync(
             _service(info).report_sanction,
             info.context.principal,
@@ -327,6 +400,7 @@ class CreditListMutation:
             outcome,
             applied_on,
             note,
+            detail or None,
         )
         return Sanction(
             id=strawberry.ID(str(report.id)),
@@ -337,6 +411,7 @@ class CreditListMutation:
             applied_on=report.applied_on,
             note=report.note,
             reported_at=report.reported_at,
+            measure_detail=report.detail,
         )
 
 

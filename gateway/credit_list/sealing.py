@@ -14,8 +14,12 @@ list. The database therefore holds
   subject-encryption key, so a dump or a replica of the database does not hand
   out a million ID numbers. The blind index is the associated data: a
   ciphertext copied onto another row no longer decrypts.
-* ``id_masked``: the public form (first 6 and last 4 characters kept), which
-  is public by law and needs no key to show.
+* ``id_masked``: the public form, which is public by law and needs no key to
+  show: an organisation's unified social credit code in full (the provisions,
+  art. 6, publish it), a person's resident ID with the month and day of birth
+  hidden (GB 11643 digits 11-14), as the Supreme People's Court's list shows it.
+  The public list computes it again from the sealed identifier when it answers,
+  so rows written before migration 0006 are shown the same way.
 """
 
 from __future__ import annotations
@@ -53,9 +57,17 @@ class SealedSubject:
     masked: str
 
 
-def mask_id(id_number: str) -> str:
-    """The public form of an ID number: first 6 and last 4 characters, the rest ``*``."""
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+def mask_id(id_number: str, id_type: str = "resident_id") -> str:
+    """The public form of an identifier (see the module docstring).
+
+    Args:
+        id_number: the normalised identifier.
+        id_type: ``resident_id`` (birth month and day hidden) or ``uscc`` (in full).
+    """
+    if id_type != "resident_id":
+        return id_number
+    # Region (6) and year of birth (4) stay: the age is published anyway.
+    return id_number[:10] + "****" + id_number[14:]
 
 
 class SubjectSealer:
@@ -94,7 +106,7 @@ class SubjectSealer:
         index = self.index(subject.id_type, subject.id_number)
         nonce = os.urandom(_NONCE_BYTES)
         sealed = nonce + self._aead.encrypt(nonce, subject.id_number.encode(), index.encode())
-        return SealedSubject(index, sealed, mask_id(subject.id_number))
+        return SealedSubject(index, sealed, mask_id(subject.id_number, subject.id_type))
 
     def open(self, ciphertext: bytes, index: str) -> str:
         """The identifier sealed under ``index``.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -35,6 +36,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    or_,
     select,
     text,
     update,
@@ -42,15 +44,19 @@ from sqlalchemy import (
 
 from gateway.case_store import courts
 from gateway.credit_list.entries import (
+    AssociateRole,
     Circumstance,
     EntryDraft,
     EntryState,
     ListEntry,
     Performance,
+    RemovalKind,
     Sex,
+    StoredAssociate,
 )
 from gateway.credit_list.sanctions import Measure, Outcome
 from gateway.credit_list.sealing import SealedSubject
+from gateway.credit_list.terms import expires_on
 from gateway.db import metadata
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets 64 bits.
@@ -83,6 +89,13 @@ entries = Table(
     Column("state", String(16), nullable=False),
     Column("state_reason", Text),
     Column("state_changed_on", Date),
+    # Migration 0006_list_terms: several circumstances, the term, why it was removed.
+    Column("circumstances", Text),
+    Column("term_years", Integer),
+    Column("extended_years", Integer, nullable=False, server_default="0"),
+    Column("expires_on", Date),
+    Column("removal_kind", String(32)),
+    Column("replaced_by", Id),
     # One entry in force per debtor and case; a removed entry may be listed again.
     # Look-ups use this index too: their WHERE carries the same predicate.
     Index(
@@ -95,6 +108,28 @@ entries = Table(
     ),
     Index("ix_credit_list_entries_name", "name"),
     Index("ix_credit_list_entries_court_id", "court_id"),
+    Index("ix_credit_list_entries_expires_on", "expires_on"),
+)
+
+associates = Table(
+    "credit_list_associates",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("entry_id", Id, ForeignKey("credit_list_entries.id"), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("subject_index", String(64), nullable=False),
+    Column("id_ciphertext", LargeBinary, nullable=False),
+    Index("ix_credit_list_associates_subject_index", "subject_index"),
+    Index("ix_credit_list_associates_entry_id", "entry_id"),
+)
+
+sweep_lease = Table(
+    "credit_list_sweep_lease",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("holder", String(64)),
+    Column("until", DateTime(timezone=True), nullable=False),
 )
 
 changes = Table(
@@ -121,6 +156,7 @@ sanctions = Table(
     Column("agency_id", String(64), nullable=False),
     Column("client_id", String(64), nullable=False),
     Column("measure", String(48), nullable=False),
+    Column("measure_detail", Text),
     Column("outcome", String(16), nullable=False),
     Column("applied_on", Date, nullable=False),
     Column("note", Text),
@@ -151,8 +187,49 @@ def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def entry_values(draft: EntryDraft, sealed: SealedSubject) -> dict[str, Any]:
-    """The column values of a new or corrected entry (state columns excluded)."""
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    """A new or corrected entry's column values and its associates' (sealed)."""
+
+    values: dict[str, Any]
+    associates: list[dict[str, Any]] = field(default_factory=list)
+
+
+def entry_row(
+    draft: EntryDraft,
+    sealed: SealedSubject,
+    associated: Sequence[SealedSubject] = (),
+    *,
+    extended_years: int = 0,
+) -> EntryRow:
+    """The rows of a new or corrected entry (state columns excluded).
+
+    Args:
+        draft: the validated entry.
+        sealed: its debtor's sealed identifier.
+        associated: the sealed identifiers of ``draft.associates``, in order.
+        extended_years: an extension the entry already carries (corrections keep it).
+    """
+    values = _entry_values(draft, sealed)
+    term = draft.term_years
+    values |= {
+        "term_years": term,
+        "extended_years": extended_years,
+        "expires_on": expires_on(draft.published_on, term, extended_years),
+    }
+    people = [
+        {
+            "role": associate.role.value,
+            "name": associate.subject.name,
+            "subject_index": seal.index,
+            "id_ciphertext": seal.ciphertext,
+        }
+        for associate, seal in zip(draft.associates, associated, strict=True)
+    ]
+    return EntryRow(values, people)
+
+
+def _entry_values(draft: EntryDraft, sealed: SealedSubject) -> dict[str, Any]:
     return {
         "id_type": draft.subject.id_type,
         "subject_index": sealed.index,
@@ -171,11 +248,13 @@ def entry_values(draft: EntryDraft, sealed: SealedSubject) -> dict[str, Any]:
         "performance": draft.performance.value,
         "performed_part": draft.performed_part,
         "circumstance": draft.circumstance.value,
+        "circumstances": ",".join(c.value for c in draft.circumstances),
         "published_on": draft.published_on,
     }
 
 
-def _entry(row: Row[Any]) -> ListEntry:
+def _entry(row: Row[Any], people: Sequence[StoredAssociate] = ()) -> ListEntry:
+    stored = row.circumstances or row.circumstance
     return ListEntry(
         id=row.id,
         id_type=row.id_type,
@@ -195,12 +274,46 @@ def _entry(row: Row[Any]) -> ListEntry:
         obligations=row.obligations,
         performance=Performance.of(row.performance),
         performed_part=row.performed_part,
-        circumstance=Circumstance.of(row.circumstance),
+        circumstances=tuple(Circumstance.of(value) for value in stored.split(",")),
         published_on=row.published_on,
         state=EntryState.of(row.state),
         state_reason=row.state_reason,
         state_changed_on=row.state_changed_on,
+        term_years=row.term_years,
+        extended_years=row.extended_years or 0,
+        expires_on=row.expires_on,
+        removal_kind=RemovalKind.of(row.removal_kind) if row.removal_kind else None,
+        replaced_by=row.replaced_by,
+        associates=tuple(people),
     )
+
+
+def _entries(connection: Connection, rows: Iterable[Row[Any]]) -> list[ListEntry]:
+    """Entries of ``rows`` with their associates (one more query)."""
+    rows = list(rows)
+    people = associates_of(connection, [row.id for row in rows])
+    return [_entry(row, people.get(row.id, ())) for row in rows]
+
+
+def associates_of(
+    connection: Connection, entry_ids: Sequence[int]
+) -> dict[int, list[StoredAssociate]]:
+    """The associates of each entry, in the order the court gave them."""
+    if not entry_ids:
+        return {}
+    query = (
+        select(associates)
+        .where(associates.c.entry_id.in_(sorted(set(entry_ids))))
+        .order_by(associates.c.id)
+    )
+    found: dict[int, list[StoredAssociate]] = {}
+    for row in connection.execute(query):
+        found.setdefault(row.entry_id, []).append(
+            StoredAssociate(
+                AssociateRole.of(row.role), row.name, row.subject_index, row.id_ciphertext
+            )
+        )
+    return found
 
 
 def _select_entries() -> Any:
@@ -234,16 +347,25 @@ def listed_pairs(
     return {(row.subject_index, row.case_number) for row in connection.execute(query)}
 
 
-def insert_entries(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert published entries and their change events; returns their ids in order."""
+def insert_entries(connection: Connection, rows: Sequence[EntryRow]) -> list[int]:
+    """Insert published entries, their associates and change events; their ids in order."""
     if not rows:
         return []
     day = now().date()
-    values = [{**row, "state": EntryState.PUBLISHED.value, "state_changed_on": day} for row in rows]
+    values = [
+        {**row.values, "state": EntryState.PUBLISHED.value, "state_changed_on": day} for row in rows
+    ]
     result = connection.execute(
         insert(entries).returning(entries.c.id, sort_by_parameter_order=True), values
     )
     ids = [row.id for row in result]
+    people = [
+        {**person, "entry_id": entry_id}
+        for entry_id, row in zip(ids, rows, strict=True)
+        for person in row.associates
+    ]
+    if people:
+        connection.execute(insert(associates), people)
     append_changes(connection, [(entry_id, EntryState.PUBLISHED) for entry_id in ids])
     return ids
 
@@ -268,8 +390,10 @@ def append_changes(connection: Connection, events: Sequence[tuple[int, EntryStat
 
 def entry_by_id(connection: Connection, entry_id: int) -> ListEntry | None:
     """The entry with this id, in any state."""
-    row = connection.execute(_select_entries().where(entries.c.id == entry_id)).first()
-    return _entry(row) if row is not None else None
+    rows = _entries(
+        connection, connection.execute(_select_entries().where(entries.c.id == entry_id))
+    )
+    return rows[0] if rows else None
 
 
 def update_entry(
@@ -279,14 +403,35 @@ def update_entry(
     reason: str,
     on: datetime.date,
     values: dict[str, Any],
-) -> None:
-    """Change an entry's columns and state (as of ``on``), and append the change event."""
-    connection.execute(
+    people: Sequence[dict[str, Any]] | None = None,
+) -> bool:
+    """Change an entry in force (as of ``on``) and append the change event.
+
+    The update names the entry only while it is in force, so of two writers
+    removing the same entry (two gateways' sweeps, a court and a sweep) one
+    changes it and the other finds nothing: each change is recorded once.
+
+    Args:
+        people: the entry's new associates, replacing the old; ``None`` keeps them.
+
+    Returns:
+        Whether the entry was in force and is now changed.
+    """
+    result = connection.execute(
         update(entries)
-        .where(entries.c.id == entry_id)
+        .where(entries.c.id == entry_id, IN_FORCE)
         .values(**values, state=state.value, state_reason=reason, state_changed_on=on)
     )
+    if result.rowcount != 1:
+        return False
+    if people is not None:
+        connection.execute(associates.delete().where(associates.c.entry_id == entry_id))
+        if people:
+            connection.execute(
+                insert(associates), [{**person, "entry_id": entry_id} for person in people]
+            )
     append_changes(connection, [(entry_id, state)])
+    return True
 
 
 def entries_in_force(connection: Connection, indexes: Sequence[str]) -> list[ListEntry]:
@@ -294,7 +439,69 @@ def entries_in_force(connection: Connection, indexes: Sequence[str]) -> list[Lis
     if not indexes:
         return []
     query = _select_entries().where(entries.c.subject_index.in_(indexes), IN_FORCE)
-    return [_entry(row) for row in connection.execute(query.order_by(entries.c.id))]
+    return _entries(connection, connection.execute(query.order_by(entries.c.id)))
+
+
+def entries_by_associate(
+    connection: Connection, indexes: Sequence[str]
+) -> list[tuple[str, AssociateRole, ListEntry]]:
+    """Entries in force naming one of these people as an associate, with their role."""
+    if not indexes:
+        return []
+    query = (
+        select(
+            associates.c.subject_index.label("associate_index"),
+            associates.c.role.label("associate_role"),
+            associates.c.id.label("associate_id"),
+            *_ENTRY_COLUMNS,
+        )
+        .join(entries, entries.c.id == associates.c.entry_id)
+        .join(courts, courts.c.id == entries.c.court_id)
+        .where(associates.c.subject_index.in_(indexes), IN_FORCE)
+        .order_by(entries.c.id, associates.c.id)
+    )
+    rows = list(connection.execute(query))
+    listed = {entry.id: entry for entry in _entries(connection, rows)}
+    return [
+        (row.associate_index, AssociateRole.of(row.associate_role), listed[row.id]) for row in rows
+    ]
+
+
+def expired_in_force(connection: Connection, today: datetime.date, limit: int) -> list[ListEntry]:
+    """Entries still in force whose term ended on or before ``today``."""
+    query = (
+        _select_entries()
+        .where(entries.c.expires_on <= today, IN_FORCE)
+        .order_by(entries.c.expires_on, entries.c.id)
+        .limit(limit)
+    )
+    return _entries(connection, connection.execute(query))
+
+
+def take_sweep_lease(
+    connection: Connection, holder: str, at: datetime.datetime, until: datetime.datetime
+) -> bool:
+    """Take the expiry sweep's lease unless another holder's is still running.
+
+    One conditional update: of several gateways asking at once, one gets it.
+    """
+    result = connection.execute(
+        update(sweep_lease)
+        .where(
+            sweep_lease.c.id == 1, or_(sweep_lease.c.until <= at, sweep_lease.c.holder == holder)
+        )
+        .values(holder=holder, until=until)
+    )
+    return result.rowcount == 1
+
+
+def release_sweep_lease(connection: Connection, holder: str) -> None:
+    """Give the lease back at once (a crashed holder's lease runs out by itself)."""
+    connection.execute(
+        update(sweep_lease)
+        .where(sweep_lease.c.id == 1, sweep_lease.c.holder == holder)
+        .values(holder=None, until=datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC))
+    )
 
 
 def changes_after(
@@ -309,9 +516,11 @@ def changes_after(
         .order_by(changes.c.seq)
         .limit(limit)
     )
+    rows = list(connection.execute(query))
+    listed = _entries(connection, rows)
     return [
-        (row.seq, EntryState.of(row.kind), _utc(row.occurred_at), _entry(row))
-        for row in connection.execute(query)
+        (row.seq, EntryState.of(row.kind), _utc(row.occurred_at), entry)
+        for row, entry in zip(rows, listed, strict=True)
     ]
 
 
@@ -338,7 +547,7 @@ def public_page(
     if court_id:
         conditions.append(entries.c.court_id == court_id)
     query = _select_entries().where(and_(*conditions)).order_by(entries.c.id).limit(limit)
-    return [_entry(row) for row in connection.execute(query)]
+    return _entries(connection, connection.execute(query))
 
 
 def insert_sanction(
@@ -364,6 +573,13 @@ def record_lookup(
             subjects=subjects,
             listed=listed,
         )
+    )
+
+
+def set_replaced_by(connection: Connection, entry_id: int, replacement: int) -> None:
+    """Link an entry removed by an identity correction to the entry replacing it."""
+    connection.execute(
+        update(entries).where(entries.c.id == entry_id).values(replaced_by=replacement)
     )
 
 

@@ -40,7 +40,9 @@ class Respondent:
 class EnforcementCase:
     case_number: str
     court: Court
-    status: str = strawberry.field(description="open or closed.")
+    status: str = strawberry.field(
+        description="open, closed, or terminated (终结本次执行程序: assets may be re-queried)."
+    )
     filed_on: datetime.date
     document: LegalDocument
     respondents: list[Respondent]

@@ -71,7 +71,7 @@ def _facts(context: RequestContext, case: Case, subject: Subject) -> AccessConte
     officer = principal.officer_id if principal.role is Role.OFFICER else None
     now = datetime.datetime.now(datetime.UTC)
     return AccessContext(
-        case_open=case.is_open,
+        case_open=case.allows_inquiry,
         officer_assigned=case.is_assigned(officer),
         subject_is_respondent=context.services.cases.respondent(case, subject) is not None,
         request_time=now,
