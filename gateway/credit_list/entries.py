@@ -270,7 +270,9 @@ def _associates(value: object) -> tuple[AssociateDraft, ...]:
         if not isinstance(item, Mapping):
             raise BadUserInput(f"{field} must be an object.", field=field)
         role = AssociateRole.parse(item.get("role"), f"{field}.role")
-        subject = subject_from("resident_id", item.get("id_number"), item.get("name"), field)
+        # ``resident_id`` is how GraphQL's AssociateInput spells it (residentId).
+        number = item.get("resident_id", item.get("id_number"))
+        subject = subject_from("resident_id", number, item.get("name"), field)
         if subject.name is None:
             raise BadUserInput(f"{field}.name is required.", field=f"{field}.name")
         drafts.append(AssociateDraft(role, subject))

@@ -257,7 +257,7 @@ class ListImporter:
             Rejection(line, "DUPLICATE", detail) for line, detail in _duplicates(candidates, fresh)
         )
         report.imported += len(fresh)
-        report.courts.update(values["court_id"] for _, values in fresh)
+        report.courts.update(row.values["court_id"] for _, row in fresh)
 
 
 def _large_cache(connection: Connection) -> None:
