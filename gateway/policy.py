@@ -308,7 +308,9 @@ class CedarFieldPolicy:
         entities = engine.catalog.with_added_json_str(json.dumps([entity]))
         (result,) = cedarpy.is_authorized_batch([request], engine.loaded.policy_set, entities)
         if result.diagnostics.errors:
-            log.warning("policy_evaluation_error", dataset=dataset, errors=result.diagnostics.errors)
+            log.warning(
+                "policy_evaluation_error", dataset=dataset, errors=result.diagnostics.errors
+            )
         return ControlDecision(result.allowed, _unique(sorted(result.diagnostics.reasons)))
 
     def reload(self) -> bool:

@@ -46,7 +46,9 @@ def check_documents(
         RulingRequired: naming the missing or misdated document.
     """
     if ruling_date is None:
-        raise RulingRequired("A measure needs its ruling (裁定书): number and date.", field="ruling")
+        raise RulingRequired(
+            "A measure needs its ruling (裁定书): number and date.", field="ruling"
+        )
     if notice_date is None:
         raise RulingRequired(
             "A measure needs its assistance notice (协助执行通知书): number and date.",

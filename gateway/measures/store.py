@@ -278,7 +278,9 @@ class MeasureStore:
     def insert(self, row: MeasureRow) -> MeasureRow | None:
         """Store a new measure; ``None`` if its id is taken (an idempotent retry or a clash)."""
         values = {
-            k: v for k, v in row.__dict__.items() if k not in ("subject_id", "subject_type", "asset_key")
+            k: v
+            for k, v in row.__dict__.items()
+            if k not in ("subject_id", "subject_type", "asset_key")
         }
         values["subject_sealed"] = self._seal(f"{row.subject_type}:{row.subject_id}", row.id)
         values["asset_sealed"] = self._seal(row.asset_key, row.id)
@@ -317,9 +319,7 @@ class MeasureStore:
             ).first()
         return None if row is None else self._row(row)
 
-    def of_officer(
-        self, officer_id: str, case_number: str | None, limit: int
-    ) -> list[MeasureRow]:
+    def of_officer(self, officer_id: str, case_number: str | None, limit: int) -> list[MeasureRow]:
         """Measures on the cases an officer is assigned to, newest first."""
         query = (
             select(measures)
@@ -348,13 +348,25 @@ class MeasureStore:
         with read_connection(self.engine) as connection:
             return [self._row(row) for row in connection.execute(query)]
 
-    def open_measures(self, limit: int) -> list[MeasureRow]:
-        """Measures whose agency has yet to report (or placements in force), oldest update first."""
+    def pending(self, limit: int) -> list[MeasureRow]:
+        """Measures the agency has yet to answer or execute, least recently updated first."""
         c = measures.c
         query = (
             select(measures)
-            .where(c.status.in_(("submitted", "accepted", "executed")))
+            .where(c.status.in_(("submitted", "accepted")))
             .order_by(c.updated_at, c.id)
+            .limit(limit)
+        )
+        with read_connection(self.engine) as connection:
+            return [self._row(row) for row in connection.execute(query)]
+
+    def lapsed(self, day: datetime.date, limit: int) -> list[MeasureRow]:
+        """Placements still marked in force whose last day is before ``day``."""
+        c = measures.c
+        query = (
+            select(measures)
+            .where(c.status == "executed", c.until < day)
+            .order_by(c.until, c.id)
             .limit(limit)
         )
         with read_connection(self.engine) as connection:

@@ -55,9 +55,7 @@ def upgrade() -> None:
             ["case_number"], ["cases.case_number"], name=op.f("fk_measures_case_number_cases")
         ),
     )
-    op.create_index(
-        "ix_measures_case_status_until", "measures", ["case_number", "status", "until"]
-    )
+    op.create_index("ix_measures_case_status_until", "measures", ["case_number", "status", "until"])
     op.create_index("ix_measures_asset_ref", "measures", ["asset_ref"])
     op.create_index("ix_measures_status_updated", "measures", ["status", "updated_at"])
     op.create_table(
@@ -90,9 +88,7 @@ def upgrade() -> None:
         sa.Column("measure_id", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("event_idx", "measure_id", name=op.f("pk_audit_event_measures")),
     )
-    op.create_index(
-        "ix_audit_event_measures_measure_id", "audit_event_measures", ["measure_id"]
-    )
+    op.create_index("ix_audit_event_measures_measure_id", "audit_event_measures", ["measure_id"])
 
 
 def downgrade() -> None:
