@@ -30,8 +30,14 @@ OFFICER_ID = "officer-wz-001"
 COLLEAGUE_ID = "officer-wz-002"
 CLAIM_CENTS = 5_000_000  # 50,000.00 yuan outstanding on the first case
 TODAY = datetime.date.today()
-RULING = {"number": "(2025)豫0823执1234号之一", "date": (TODAY - datetime.timedelta(days=2)).isoformat()}
-NOTICE = {"number": "(2025)豫0823执1234号之二", "date": (TODAY - datetime.timedelta(days=1)).isoformat()}
+RULING = {
+    "number": "(2025)豫0823执1234号之一",
+    "date": (TODAY - datetime.timedelta(days=2)).isoformat(),
+}
+NOTICE = {
+    "number": "(2025)豫0823执1234号之二",
+    "date": (TODAY - datetime.timedelta(days=1)).isoformat(),
+}
 
 INVESTIGATE = """query($caseNumber: String!, $subject: SubjectInput!) {
   investigation(caseNumber: $caseNumber, subject: $subject) {
@@ -119,9 +125,16 @@ class Desk:
         """Order a freeze; the JSON body."""
         return await self.call(FREEZE, {"input": self.freeze_input(account, **changes)})
 
-    async def act(self, name: str, measure_id: str, token: str | None = None, **changes: Any) -> Any:
+    async def act(
+        self, name: str, measure_id: str, token: str | None = None, **changes: Any
+    ) -> Any:
         """Order ``renewFreeze``, ``unfreeze``, ``deduct`` ... on a measure; the JSON body."""
-        given = {"requestId": request_id(name), "measureId": measure_id, "ruling": RULING, "notice": NOTICE}
+        given = {
+            "requestId": request_id(name),
+            "measureId": measure_id,
+            "ruling": RULING,
+            "notice": NOTICE,
+        }
         given.update(changes)
         given = {k: v for k, v in given.items() if v is not None}
         query = ACT.format(name=name, fields=MEASURE_FIELDS)
@@ -168,7 +181,9 @@ def _controlled(connector: Connector, tmp_path: Path, world: DemoWorld) -> Conne
 @pytest.fixture
 async def desk(gateway: Gateway, world: DemoWorld, tmp_path: Path) -> AsyncIterator[Desk]:
     """The gateway fixture (SQLite and PostgreSQL) with demo agencies, banks taking measures."""
-    connectors = [_controlled(agency.build_connector(), tmp_path, world) for agency in world.agencies]
+    connectors = [
+        _controlled(agency.build_connector(), tmp_path, world) for agency in world.agencies
+    ]
     gateway.services.agencies = AgencyRegistry(RegisteredAgency(c) for c in connectors)
     entries = demo_case_entries(world, COURT_ID, OFFICER_ID)
     for entry in entries:
@@ -177,7 +192,9 @@ async def desk(gateway: Gateway, world: DemoWorld, tmp_path: Path) -> AsyncItera
     assert store is not None
     store.set_enforcement(CaseEnforcement(entries[0].case_number, CLAIM_CENTS, OFFICER_ID))
     wanted = {scopes.INVESTIGATE, scopes.CONTROL, scopes.CASES_READ, scopes.POLICY_EXPLAIN}
-    officer = gateway.register("officer", Role.OFFICER, wanted, court_id=COURT_ID, officer_id=OFFICER_ID)
+    officer = gateway.register(
+        "officer", Role.OFFICER, wanted, court_id=COURT_ID, officer_id=OFFICER_ID
+    )
     colleague = gateway.register(
         "colleague", Role.OFFICER, wanted, court_id=COURT_ID, officer_id=COLLEAGUE_ID
     )

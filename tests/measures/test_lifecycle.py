@@ -19,7 +19,8 @@ async def test_freeze_is_accepted_then_executed_with_the_amount(desk: Desk) -> N
     assert ordered["status"] == "ACCEPTED"  # The bank executes on its next report.
     assert ordered["requestedAmount"] == "1000.00"
     assert ordered["amount"] is None
-    assert ordered["ruling"] == RULING and ordered["notice"] == NOTICE
+    assert ordered["ruling"] == RULING
+    assert ordered["notice"] == NOTICE
     assert ordered["assetKey"] == account["accountNumber"]
     year = datetime.date.today() + datetime.timedelta(days=365)
     assert ordered["effectiveUntil"] == year.isoformat()  # Deposits: one year at most.
@@ -113,4 +114,3 @@ async def test_a_deduction_is_bounded_by_the_claim_left(desk: Desk) -> None:
     more = await desk.act("deduct", frozen["id"], amount="0.01")
     assert more["errors"][0]["extensions"]["code"] == "AMOUNT_OVER_LIMIT"
     assert more["errors"][0]["extensions"]["limit"] == "0.00"
-

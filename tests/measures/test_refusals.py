@@ -22,7 +22,9 @@ def _orders_at_banks(desk: Desk) -> int:
     total = 0
     for bank in desk.banks.values():
         with bank.ledger._ledger.connect() as connection:
-            total += connection.execute(select(func.count()).select_from(ledger_measures)).scalar_one()
+            total += connection.execute(
+                select(func.count()).select_from(ledger_measures)
+            ).scalar_one()
     return total
 
 
