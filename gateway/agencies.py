@@ -12,7 +12,8 @@ Configuration lives in ``credgate.toml``, one table per agency::
 The embedded default needs no configuration: every demo agency whose SQLite
 file exists under ``DATA_DIR/agencies/`` (written by the demo seeding) is
 served in-process, read-only; a demo bank keeps its control-measure ledger in
-``DATA_DIR/agencies/<id>.measures.sqlite`` beside it. Construction is in :func:`_connector_for`, keyed
+``DATA_DIR/agencies/<id>.measures.sqlite`` beside it. Construction is in
+:func:`_connector_for`, keyed
 by configuration, so other transports plug in there.
 """
 
