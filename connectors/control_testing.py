@@ -14,8 +14,10 @@ survive their JSON form.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 from connectors.control import (
     PLACING_KINDS,
@@ -25,7 +27,12 @@ from connectors.control import (
 )
 from connectors.sdk import AgencyIdentity, AgencyRejected, Connector, FetchRequest, FetchResult
 
-__all__ = ["CONTROL_CHECKS", "ScriptedControls", "run_control_conformance"]
+
+class _Agency(Connector, ControlConnector, Protocol):
+    """An agency speaking both protocols."""
+
+
+__all__ = ["CONTROL_CHECKS", "DelayedControls", "ScriptedControls", "run_control_conformance"]
 
 
 class ScriptedControls:
@@ -105,6 +112,47 @@ class ScriptedControls:
                 self._reports[measure_id] = report
             answered.append(report)
         return answered
+
+
+class DelayedControls:
+    """An agency that takes measures, every answer (fetch, submit, reports) ``delay_s`` late.
+
+    A testing and benchmark aid: the delay stands for the agency's own processing.
+    """
+
+    def __init__(self, inner: _Agency, delay_s: float) -> None:
+        self.inner = inner
+        self.delay_s = delay_s
+
+    @property
+    def identity(self) -> AgencyIdentity:
+        """The inner agency."""
+        return self.inner.identity
+
+    @property
+    def datasets(self) -> frozenset[str]:
+        """The inner agency's datasets."""
+        return self.inner.datasets
+
+    @property
+    def controlled(self) -> frozenset[str]:
+        """The inner agency's controlled datasets."""
+        return self.inner.controlled
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """The inner answer, late."""
+        await asyncio.sleep(self.delay_s)
+        return await self.inner.fetch(request)
+
+    async def submit(self, order: MeasureOrder) -> MeasureReport:
+        """The inner answer, late."""
+        await asyncio.sleep(self.delay_s)
+        return await self.inner.submit(order)
+
+    async def reports(self, measure_ids: Sequence[str]) -> list[MeasureReport]:
+        """The inner answer, late."""
+        await asyncio.sleep(self.delay_s)
+        return await self.inner.reports(measure_ids)
 
 
 async def check_submit_is_idempotent(connector: ControlConnector, order: MeasureOrder) -> None:

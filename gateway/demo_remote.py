@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.demo import DEMO_AGENCIES
+from connectors.registry import ASSET_BINDINGS
 from connectors.sdk import AgencyIdentity
 from connectors.signing import generate_key_file, public_pem
 from gateway.agencies import DEFAULT_DEADLINE_S
@@ -76,6 +77,7 @@ def _start(
         identity.name,
         "--database-url",
         f"sqlite:///file:{database.resolve()}?mode=ro&uri=true",
+        *_measures_option(identity, database),
         "--key",
         str(settings.data_dir / "keys" / "agencies" / f"{identity.id}.pem"),
         "--gateway-key",
@@ -85,6 +87,13 @@ def _start(
     ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603 - our own CLI
     return DemoConnector(identity, port, process)
+
+
+def _measures_option(identity: AgencyIdentity, database: Path) -> list[str]:
+    """A bank keeps its control-measure ledger beside its (read-only) data, as in-process."""
+    if identity.kind not in ASSET_BINDINGS:
+        return []
+    return ["--measures-url", f"sqlite:///{database.with_suffix('.measures.sqlite').resolve()}"]
 
 
 def _wait_ready(connectors: list[DemoConnector]) -> None:

@@ -116,5 +116,5 @@ def audit_record(row: MeasureRow, operation: str) -> AccessRecord:
 
 
 def today() -> datetime.date:
-    """The court's calendar day (China Standard Time): legal periods count in it."""
-    return datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+    """The day legal periods count from: the UTC date, as the authority check's documents."""
+    return datetime.datetime.now(datetime.UTC).date()
