@@ -18,7 +18,7 @@ from gateway.demo import prepare_demo
 from gateway.demo_remote import remote_demo_agencies
 from tests.conftest import PUBLIC_URL
 from tests.test_demo_flows import Demo
-from tests.test_demo_flows import demo as demo  # noqa: F401 - the module's demo process
+from tests.test_demo_flows import demo as demo  # The module's own demo process.
 from tests.test_demo_remote import _free_run
 
 Ask = Callable[[str, dict[str, Any]], Awaitable[Any]]
@@ -61,7 +61,7 @@ async def measure_flow(ask: Ask, document: dict[str, Any]) -> None:
     assert rulings == {freeze["variables"]["input"]["ruling"]["number"]}
 
 
-async def test_the_measure_flow_on_the_demo(demo: Demo) -> None:  # noqa: F811
+async def test_the_measure_flow_on_the_demo(demo: Demo) -> None:
     async def ask(client: str, body: dict[str, Any]) -> Any:
         return demo.graphql(demo.token(client), body["query"], body.get("variables"))
 
