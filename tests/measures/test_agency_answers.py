@@ -4,6 +4,7 @@ conformance suite, run against the bank ledger and the SDK's test double."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from collections.abc import Callable
 from pathlib import Path
@@ -152,3 +153,16 @@ async def test_control_conformance(desk: Desk, tmp_path: Path, double: bool) -> 
         await run_control_conformance(subject, make)
     finally:
         bank.close()
+
+
+async def test_two_refresh_rounds_at_once_record_a_change_once(desk: Desk) -> None:
+    account = (await desk.investigate())[0]
+    body = await desk.freeze(account)
+    measure_id = body["data"]["freeze"]["id"]
+    services = desk.gateway.services
+
+    changed = await asyncio.gather(refresh_round(services), refresh_round(services))
+
+    assert sorted(changed) == [0, 1]
+    reported = [e for e in await desk.audit(measure_id) if e["kind"] == "measure"]
+    assert len(reported) == 1

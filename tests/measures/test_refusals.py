@@ -160,3 +160,12 @@ async def test_refused_measures_are_on_record_for_the_auditor(desk: Desk) -> Non
         e["node"]["operationKind"] == "freeze" and "AMOUNT_OVER_LIMIT" in e["node"]["errorCodes"]
         for e in events
     ), events
+
+
+async def test_seal_up_and_freeze_equity_do_not_apply_to_deposits(desk: Desk) -> None:
+    account = (await desk.investigate())[0]
+    for name in ("sealUp", "freezeEquity"):
+        query = f"mutation($input: PlaceMeasureInput!) {{ {name}(input: $input) {{ id }} }}"
+        body = await desk.call(query, {"input": desk.freeze_input(account, amount=None)})
+        assert _code(body) == "MEASURE_NOT_APPLICABLE", name
+    await _unchanged(desk, 0, 0)
