@@ -124,9 +124,9 @@ def round_trip(work: Path, delay_ms: float, count: int) -> dict[str, float]:
         accounts = [
             str(row[0]).strip()
             for row in connection.execute(
-                t_acct.select().with_only_columns(t_acct.c.acct_no).where(
-                    t_acct.c.cust_cert_no == debtor.id_number
-                )
+                t_acct.select()
+                .with_only_columns(t_acct.c.acct_no)
+                .where(t_acct.c.cust_cert_no == debtor.id_number)
             )
         ]
     engine.dispose()
@@ -140,7 +140,7 @@ def round_trip(work: Path, delay_ms: float, count: int) -> dict[str, float]:
         "--key", str(work / "agency.pem"), "--gateway-key", str(work / "gateway.pub.pem"),
         "--port", str(PORT), "--simulated-latency-ms", str(delay_ms),
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603 - our own CLI
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{PORT}"
     local_inner = build_controlled(
         "bank", bank.identity, bank.database_url, f"sqlite:///{work / 'local-ledger.sqlite'}"
@@ -222,7 +222,7 @@ def _fill(database_url: str, data_dir: Path, total: int, case_count: int, mine: 
                 for i, n in enumerate(numbers)
             ],
         )
-    rng = random.Random(12)  # noqa: S311 - bench data, not secrets
+    rng = random.Random(12)
     dummy = os.urandom(40)
     batch: list[dict[str, Any]] = []
     for index in range(total):
@@ -230,6 +230,7 @@ def _fill(database_url: str, data_dir: Path, total: int, case_count: int, mine: 
         measure_id = f"m-{index:08d}"
         placing = index % 4 != 3
         mine_row = case_index < mine
+        offset = rng.randrange(-400, 1095)
         row = {
             "id": measure_id,
             "request_digest": "0" * 64,
@@ -248,7 +249,7 @@ def _fill(database_url: str, data_dir: Path, total: int, case_count: int, mine: 
             "status": rng.choice(("executed", "executed", "executed", "released", "expired")),
             "requested_cents": 100_000,
             "amount_cents": 100_000,
-            "until": today + datetime.timedelta(days=rng.randrange(-400, 1095)) if placing else None,
+            "until": today + datetime.timedelta(days=offset) if placing else None,
             "ruling_number": "r",
             "ruling_date": today,
             "notice_number": "n",
@@ -295,9 +296,9 @@ def expiry_report(
             httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http,
         ):
             form = {"grant_type": "client_credentials"}
-            token = (
-                await http.post("/oauth/token", data=form, auth=(client_id, secret))
-            ).json()["access_token"]
+            token = (await http.post("/oauth/token", data=form, auth=(client_id, secret))).json()[
+                "access_token"
+            ]
             headers = {"Authorization": f"Bearer {token}"}
             timings, found = [], 0
             for index in range(requests + 5):
