@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from connectors.control import CONTROLLED_DATASETS
 from gateway.authority import Authority
 from gateway.context import RequestContext
-from gateway.db import run_sync
+from gateway.db import run_read, run_sync
 from gateway.federation import DatasetAnswer
 from gateway.measures.service import subject_index_of
 
@@ -39,5 +39,8 @@ async def remember_investigated_assets(
             if isinstance(key, str) and key:
                 asset = store.asset_ref(record.agency.id, dataset, key)
                 refs.append(store.found_ref(case_number, subject_index, asset))
-    if refs:
-        await run_sync(store.remember_assets, case_number, refs)
+    # Investigations repeat: most find what an earlier one recorded, and a read costs
+    # far less than a write transaction (which on SQLite queues behind the audit log).
+    fresh = await run_read(store.engine, store.unknown_refs, refs) if refs else []
+    if fresh:
+        await run_sync(store.remember_assets, case_number, fresh)

@@ -217,6 +217,19 @@ class MeasureStore:
                     [{"ref": r, "case_number": case_number, "seen_at": now} for r in fresh],
                 )
 
+    def unknown_refs(self, refs: Iterable[str]) -> list[str]:
+        """The references among ``refs`` not yet recorded (a read: no write lock)."""
+        wanted = sorted(set(refs))
+        if not wanted:
+            return []
+        with read_connection(self.engine) as connection:
+            known = set(
+                connection.execute(
+                    select(investigated_assets.c.ref).where(investigated_assets.c.ref.in_(wanted))
+                ).scalars()
+            )
+        return [ref for ref in wanted if ref not in known]
+
     def was_found(self, found_ref: str) -> bool:
         """Whether an investigation returned the asset (see :meth:`found_ref`)."""
         with read_connection(self.engine) as connection:
