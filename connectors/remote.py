@@ -26,7 +26,7 @@ import contextlib
 import contextvars
 import hashlib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -37,6 +37,12 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
 from connectors.agency_status import AgencyStatus, CallWindow
+from connectors.control import CONTROLLED_DATASETS, MeasureOrder, MeasureReport
+from connectors.control_transport import (
+    SignedControl,
+    sign_control,
+    verify_control_response,
+)
 from connectors.sdk import (
     DATASETS,
     AgencyIdentity,
@@ -155,6 +161,7 @@ class RemoteConnector:
         self.agency = agency
         self._key = gateway_key
         self._fetch_url = agency.url.rstrip("/") + "/v1/fetch"
+        self._control_url = agency.url.rstrip("/") + "/v1/control"
         kind = agency.identity.kind
         self._datasets = agency.datasets or frozenset(
             name for name, spec in DATASETS.items() if spec.agency_kind == kind
@@ -185,6 +192,116 @@ class RemoteConnector:
     def datasets(self) -> frozenset[str]:
         """The datasets the agency serves (from configuration)."""
         return self._datasets
+
+    @property
+    def controlled(self) -> frozenset[str]:
+        """The datasets it serves on which measures may be ordered."""
+        return self._datasets & frozenset(CONTROLLED_DATASETS)
+
+    async def submit(self, order: MeasureOrder) -> MeasureReport:
+        """Send an order (idempotent by measure id, so retried on connection errors).
+
+        Raises:
+            AgencyRejected, AgencyUnavailable, AgencyTimeout, BadAgencyResponse:
+                as for :meth:`fetch`.
+        """
+        reports = await self._control(order, ())
+        if len(reports) != 1 or reports[0].measure_id != order.measure_id:
+            raise BadAgencyResponse("answered for another measure", agency_id=self.identity.id)
+        return reports[0]
+
+    async def reports(self, measure_ids: Sequence[str]) -> list[MeasureReport]:
+        """Poll the agency for the reports of measures submitted before.
+
+        Raises:
+            AgencyRejected, AgencyUnavailable, AgencyTimeout, BadAgencyResponse:
+                as for :meth:`fetch`.
+        """
+        reports = await self._control(None, tuple(measure_ids))
+        if not {report.measure_id for report in reports} <= set(measure_ids):
+            raise BadAgencyResponse("reported measures not asked", agency_id=self.identity.id)
+        return reports
+
+    async def _control(
+        self, order: MeasureOrder | None, measure_ids: tuple[str, ...]
+    ) -> list[MeasureReport]:
+        agency_id = self.identity.id
+        exchange = Exchange(agency_id)
+        sink = _EXCHANGES.get()
+        if sink is not None:
+            sink.append(exchange)
+        deadline = asyncio.get_running_loop().time() + self.agency.deadline_s
+        try:
+            async with asyncio.timeout_at(deadline):
+                retrying = self._retrying.copy()
+                return await retrying(self._control_attempt, order, measure_ids, exchange, deadline)
+        except TimeoutError:
+            raise AgencyTimeout(
+                f"no answer within {self.agency.deadline_s:g} s", agency_id=agency_id
+            ) from None
+        except aiohttp.ClientConnectionError:
+            raise AgencyUnavailable("cannot connect to the agency", agency_id=agency_id) from None
+        except aiohttp.ClientError:
+            raise AgencyUnavailable("the HTTP exchange failed", agency_id=agency_id) from None
+
+    async def _control_attempt(
+        self,
+        order: MeasureOrder | None,
+        measure_ids: tuple[str, ...],
+        exchange: Exchange,
+        deadline: float,
+    ) -> list[MeasureReport]:
+        remaining_s = deadline - asyncio.get_running_loop().time()
+        signed = sign_control(
+            self._key,
+            agency_id=self.identity.id,
+            deadline_s=remaining_s,
+            order=order,
+            measure_ids=measure_ids,
+        )
+        exchange.attempts += 1
+        exchange.request_digest = signed.digest
+        exchange.response_digest = exchange.http_status = None
+        session = self._session_on_this_loop()
+        async with session.post(
+            self._control_url, data=signed.token.encode("ascii"), headers=_HEADERS
+        ) as response:
+            body = await self._read_body(response)
+            exchange.http_status = response.status
+            exchange.response_digest = hashlib.sha256(body).hexdigest()
+            media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+            return self._interpret_control(signed, response.status, media_type, body)
+
+    def _interpret_control(
+        self, signed: SignedControl, status: int, media_type: str, body: bytes
+    ) -> list[MeasureReport]:
+        agency_id = self.identity.id
+        if media_type == CONTENT_TYPE and (status == 200 or status >= 422):
+            try:
+                response = verify_control_response(
+                    body.decode("ascii"), self.agency.agency_keys, request=signed
+                )
+            except (EnvelopeError, UnicodeDecodeError) as error:
+                if status == 200:
+                    raise BadAgencyResponse(_describe(error), agency_id=agency_id) from None
+            else:
+                if response.error is not None:
+                    error_class = _ERRORS.get(response.error.code, BadAgencyResponse)
+                    raise error_class(
+                        response.error.message[:_MAX_AGENCY_MESSAGE], agency_id=agency_id
+                    )
+                if response.reports is None or status != 200:
+                    raise BadAgencyResponse("reports with an error status", agency_id=agency_id)
+                if any(report.agency_id != agency_id for report in response.reports):
+                    raise BadAgencyResponse("reported for another agency", agency_id=agency_id)
+                return list(response.reports)
+        if status == 404:
+            raise AgencyRejected("the agency takes no control measures", agency_id=agency_id)
+        if status >= 500:
+            raise AgencyUnavailable(f"HTTP {status}", agency_id=agency_id)
+        if 400 <= status < 500:
+            raise AgencyRejected(f"refused the request (HTTP {status})", agency_id=agency_id)
+        raise BadAgencyResponse(f"unexpected HTTP {status}", agency_id=agency_id)
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Ask the agency, under its circuit breaker and deadline.

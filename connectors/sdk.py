@@ -30,6 +30,19 @@ from connectors.catalog import (
     Sensitivity,
     TaxRefundRecord,
 )
+from connectors.control import (
+    ASSET_CLASSES,
+    CONTROLLED_DATASETS,
+    MEASURE_KINDS,
+    AssetRef,
+    ControlConnector,
+    ControlledDataset,
+    LegalDocument,
+    MeasureKind,
+    MeasureOrder,
+    MeasureReport,
+    MeasureStatus,
+)
 from connectors.errors import (
     AgencyRejected,
     AgencyTimeout,
@@ -42,17 +55,23 @@ from connectors.errors import (
 from connectors.subject import IdType, Subject, parse_subject
 
 __all__ = [
+    "ASSET_CLASSES",
+    "CONTROLLED_DATASETS",
     "DATASETS",
+    "MEASURE_KINDS",
     "AgencyIdentity",
     "AgencyKind",
     "AgencyRejected",
     "AgencyTimeout",
     "AgencyUnavailable",
     "AllowanceRecord",
+    "AssetRef",
     "BadAgencyResponse",
     "BankAccountRecord",
     "Connector",
     "ConnectorError",
+    "ControlConnector",
+    "ControlledDataset",
     "DatasetQuery",
     "DatasetSpec",
     "FetchRequest",
@@ -65,10 +84,15 @@ __all__ = [
     "InvalidSubject",
     "JSONValue",
     "LegalAuthority",
+    "LegalDocument",
     "LodgingRecord",
     "MalformedMessage",
     "MarriageRecord",
     "MaskKind",
+    "MeasureKind",
+    "MeasureOrder",
+    "MeasureReport",
+    "MeasureStatus",
     "Record",
     "Sensitivity",
     "Subject",
@@ -230,7 +254,8 @@ class FetchResult:
 class Connector(Protocol):
     """An agency's data, behind one method.
 
-    Control measures (freeze, deduct) are a separate, optional protocol.
+    Control measures (freeze, deduct) are a separate, optional protocol:
+    :class:`ControlConnector` (``connectors.control``).
     """
 
     @property

@@ -4,6 +4,8 @@ An agency runs this next to its own data (``credgate connector serve``); the
 gateway reaches it with :class:`connectors.remote.RemoteConnector`.
 
     POST /v1/fetch     body: request JWS (application/jose); answer: response JWS
+    POST /v1/control   body: control-request JWS (submit an order, or poll status);
+                       answer: control-response JWS (only for a ControlConnector)
     GET  /v1/health    {"status": "ok", "agency_id": ...}
     GET  /v1/datasets  the agency, the datasets it serves, its key id
 
@@ -35,6 +37,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from connectors.control import CONTROLLED_DATASETS, ControlConnector, MeasureReport
+from connectors.control_transport import SignedControl, sign_control_response, verify_control
 from connectors.sdk import (
     AgencyRejected,
     AgencyTimeout,
@@ -161,7 +165,7 @@ class _FetchEndpoint:
             return refusal
         return await self._answer(signed)
 
-    def _admit(self, signed: SignedRequest) -> Response | None:
+    def _admit(self, signed: SignedRequest | SignedControl) -> Response | None:
         now = now_ms()
         # Freshness bounds how long a captured request stays usable (and how long
         # the replay cache must remember it), as in X-Road and RFC 7519 iat/exp use.
@@ -231,6 +235,83 @@ class _FetchEndpoint:
         return Response(response.token, status, media_type=CONTENT_TYPE)
 
 
+class _ControlEndpoint:
+    """``POST /v1/control``: verify and admit as fetches are, then submit or report."""
+
+    def __init__(self, connector: ControlConnector, admission: _FetchEndpoint) -> None:
+        self.connector = connector
+        self.admission = admission
+
+    async def handle(self, request: Request) -> Response:
+        """Answer one signed control request."""
+        if request.headers.get("content-type", "").split(";")[0].strip() != CONTENT_TYPE:
+            return _refusal(415, "UNSUPPORTED_MEDIA_TYPE", f"send {CONTENT_TYPE}")
+        body = await _read_limited(request, MAX_REQUEST_BYTES)
+        if body is None:
+            return _refusal(413, "REQUEST_TOO_LARGE", f"at most {MAX_REQUEST_BYTES} bytes")
+        agency_id = self.connector.identity.id
+        try:
+            signed = verify_control(
+                body.decode("ascii", "replace"), self.admission.gateway_keys, agency_id=agency_id
+            )
+        except EnvelopeError as error:
+            status = 401 if error.code == "BAD_SIGNATURE" else 400
+            return _refusal(status, error.code, str(error))
+        except InvalidSubject as error:
+            return _refusal(400, error.code, str(error))
+        refusal = self.admission._admit(signed)
+        if refusal is not None:
+            return refusal
+        try:
+            reports = await self._run(signed)
+        except ConnectorError as error:
+            log.info("control_failed id=%s code=%s", signed.id, error.code)
+            return self._signed(signed, error=AgencyErrorBody(error.code, error.message))
+        except Exception:
+            log.exception("control_crashed id=%s", signed.id)
+            failure = AgencyErrorBody(AgencyUnavailable.code, "internal error")
+            return self._signed(signed, error=failure)
+        return self._signed(signed, reports=reports)
+
+    async def _run(self, signed: SignedControl) -> list[MeasureReport]:
+        agency_id = self.connector.identity.id
+        remaining_ms = signed.deadline_ms - max(now_ms(), signed.issued_at_ms)
+        if remaining_ms <= 0:
+            raise AgencyTimeout("the deadline passed before work began", agency_id=agency_id)
+        order = signed.order
+        if order is not None and (
+            order.asset.dataset not in self.connector.controlled
+            or order.asset.dataset not in CONTROLLED_DATASETS
+        ):
+            raise AgencyRejected(
+                f"no measures are accepted on {order.asset.dataset}", agency_id=agency_id
+            )
+        try:
+            async with asyncio.timeout(remaining_ms / 1000):
+                if order is not None:
+                    return [await self.connector.submit(order)]
+                return await self.connector.reports(signed.measure_ids)
+        except TimeoutError:
+            raise AgencyTimeout("the deadline passed", agency_id=agency_id) from None
+
+    def _signed(
+        self,
+        signed: SignedControl,
+        *,
+        reports: list[MeasureReport] | None = None,
+        error: AgencyErrorBody | None = None,
+    ) -> Response:
+        response = sign_control_response(
+            self.admission.key,
+            agency_id=self.connector.identity.id,
+            request_sha256=signed.digest,
+            reports=reports,
+            error=error,
+        )
+        status = 200 if error is None else _STATUS.get(error.code, 503)
+        return Response(response.token, status, media_type=CONTENT_TYPE)
+
+
 async def _read_limited(request: Request, limit: int) -> bytes | None:
     """The body, or ``None`` once it exceeds ``limit`` bytes (read no further)."""
     declared = request.headers.get("content-length")
@@ -279,6 +360,11 @@ def create_service(
         ReplayCache(freshness_s, replay_capacity),
     )
     identity = connector.identity
+    routes = [Route("/v1/fetch", endpoint.handle, methods=["POST"])]
+    if isinstance(connector, ControlConnector):
+        # Measures are a second, optional protocol: served only by agencies that take them.
+        control = _ControlEndpoint(connector, endpoint)
+        routes.append(Route("/v1/control", control.handle, methods=["POST"]))
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok", "agency_id": identity.id})
@@ -287,6 +373,9 @@ def create_service(
         document: dict[str, Any] = {
             "agency": {"id": identity.id, "kind": identity.kind, "name": identity.name},
             "datasets": sorted(connector.datasets),
+            "controlled": sorted(connector.controlled)
+            if isinstance(connector, ControlConnector)
+            else [],
             "key_id": key.kid,
         }
         return JSONResponse(document)
@@ -301,7 +390,7 @@ def create_service(
 
     return Starlette(
         routes=[
-            Route("/v1/fetch", endpoint.handle, methods=["POST"]),
+            *routes,
             Route("/v1/health", health, methods=["GET"]),
             Route("/v1/datasets", datasets, methods=["GET"]),
         ],

@@ -3,8 +3,11 @@
 The doubles wrap or replace a :class:`~connectors.sdk.Connector` in tests of the
 gateway: :class:`DelayedConnector` (slow agency), :class:`FailingConnector`
 (broken agency), :class:`RecordingConnector` (was it asked, and what?) and
-:class:`StaticConnector` (canned records, no database). The conformance suite
-every connector must pass lives in :mod:`connectors.conformance`.
+:class:`StaticConnector` (canned records, no database); for control measures
+:class:`ScriptedControls` (an agency that accepts, executes or rejects, in
+memory). The conformance suite every connector must pass lives in
+:mod:`connectors.conformance`; the one every control connector must pass in
+:mod:`connectors.control_testing`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from connectors.conformance import (
     conformance_request,
     run_conformance,
 )
+from connectors.control_testing import CONTROL_CHECKS, ScriptedControls, run_control_conformance
 from connectors.sdk import (
     DATASETS,
     AgencyIdentity,
@@ -34,15 +38,18 @@ from connectors.sdk import (
 
 __all__ = [
     "CHECKS",
+    "CONTROL_CHECKS",
     "ConformanceCase",
     "ConformanceCheck",
     "ConnectorWrapper",
     "DelayedConnector",
     "FailingConnector",
     "RecordingConnector",
+    "ScriptedControls",
     "StaticConnector",
     "conformance_request",
     "run_conformance",
+    "run_control_conformance",
 ]
 
 

@@ -60,6 +60,7 @@ class AccessRecord:
         fields: the decision on every requested field.
         policy_set_hash: the hash of the policy set that decided.
         error_codes: the codes of the errors the response carried.
+        measures: the control-measure steps of the request (order, agency answer).
     """
 
     operation: str | None = None
@@ -73,6 +74,9 @@ class AccessRecord:
     policy_set_hash: str | None = None
     error_codes: list[str] = field(default_factory=list)
     refused: str | None = None  # why the request was refused before any data was sought
+    # Control measures this request ordered or saw answered: one canonical-JSON-ready
+    # step each (gateway.measures.audit_steps), with the legal documents.
+    measures: list[dict[str, object]] = field(default_factory=list)
 
 
 async def _no_intent(_: AccessRecord) -> None:

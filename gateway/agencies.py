@@ -7,10 +7,13 @@ Configuration lives in ``credgate.toml``, one table per agency::
     kind = "bank"           # needed for agencies that are not demo agencies
     name = "中国工商银行焦作分行"
     database_url = "sqlite:///..."   # an in-process SQL connector over this database
+    measures_url = "sqlite:///..."   # its control-measure ledger (agencies that take measures)
 
 The embedded default needs no configuration: every demo agency whose SQLite
 file exists under ``DATA_DIR/agencies/`` (written by the demo seeding) is
-served in-process, read-only. Construction is in :func:`_connector_for`, keyed
+served in-process, read-only; a demo bank keeps its control-measure ledger in
+``DATA_DIR/agencies/<id>.measures.sqlite`` beside it. Construction is in
+:func:`_connector_for`, keyed
 by configuration, so other transports plug in there.
 """
 
@@ -21,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from connectors.demo import DEMO_AGENCIES
-from connectors.registry import build_connector
+from connectors.registry import ASSET_BINDINGS, build_connector, build_controlled
 from connectors.sdk import AGENCY_KINDS, AgencyIdentity, Connector
 from connectors.sql import read_only_sqlite_url
 from gateway.errors import ConfigError
@@ -39,7 +42,7 @@ __all__ = [
 
 DEFAULT_DEADLINE_S = 5.0
 _MAX_DEADLINE_S = 120.0
-_KEYS = frozenset({"deadline_s", "kind", "name", "database_url"}) | REMOTE_KEYS
+_KEYS = frozenset({"deadline_s", "kind", "name", "database_url", "measures_url"}) | REMOTE_KEYS
 # A remote connector enforces the deadline itself (and reports AgencyTimeout, counted
 # by its circuit breaker); the fan-out's own timeout is a backstop just after it.
 _REMOTE_GRACE_S = 0.25
@@ -54,6 +57,7 @@ class AgencyConfig:
     kind: str | None = None
     name: str | None = None
     database_url: str | None = None
+    measures_url: str | None = None
     remote: RemoteSettings | None = None  # set when the table has a url
 
 
@@ -148,6 +152,7 @@ def agency_configs(settings: Settings) -> list[AgencyConfig]:
                 kind=kind,
                 name=_optional_str(raw, "name", agency_id, where),
                 database_url=_optional_str(raw, "database_url", agency_id, where),
+                measures_url=_optional_str(raw, "measures_url", agency_id, where),
                 remote=parse_remote(str(agency_id), raw, settings),
             )
         )
@@ -185,6 +190,7 @@ def _connector_for(
     if config.remote is not None:
         return remote_connector(identity, config.remote, config.deadline_s, settings)
     url = config.database_url
+    ledger = config.measures_url
     if url is None:
         path = settings.data_dir / "agencies" / f"{config.id}.sqlite"
         if demo is None:
@@ -192,6 +198,10 @@ def _connector_for(
         if not path.is_file():
             return None
         url = read_only_sqlite_url(path)
+        # The agency's own tables stay read-only; its measures ledger sits beside them.
+        ledger = ledger or f"sqlite:///{path.with_suffix('.measures.sqlite')}"
+    if ledger is not None and kind in ASSET_BINDINGS:
+        return build_controlled(kind, identity, url, ledger)
     return build_connector(kind, identity, url)
 
 

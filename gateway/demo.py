@@ -48,6 +48,7 @@ def demo_clients(agency_ids: list[str]) -> list[DemoClient]:
         scopes=frozenset(
             {
                 scopes.INVESTIGATE,
+                scopes.CONTROL,
                 scopes.CASES_READ,
                 scopes.AGENCIES_READ,
                 scopes.LIST_OVERSIGHT,

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from connectors.demo import DemoCourt, DemoDebtor, DemoWorld, seed_demo_agencies
 from gateway.case_store import CaseEntry, CaseStore, Court, Document, Officer, Respondent
 from gateway.keys import load_keys
+from gateway.measures.demo import demo_measures
 from gateway.settings import Settings
 
 __all__ = ["INVESTIGATION_QUERY", "demo_case_entries", "demo_case_seeder"]
@@ -77,7 +78,9 @@ def demo_case_seeder(
             "caseNumber": first.case_number,
             "subject": _subject_json(first.respondents[0]),
         }
+        measures = demo_measures(settings, engine, world, first, officer_id)
         return {
+            "measures": measures,
             "agencies": [
                 {"id": a.identity.id, "kind": a.kind, "name": a.identity.name}
                 for a in world.agencies

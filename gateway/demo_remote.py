@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.demo import DEMO_AGENCIES
+from connectors.registry import ASSET_BINDINGS
 from connectors.sdk import AgencyIdentity
 from connectors.signing import generate_key_file, public_pem
 from gateway.agencies import DEFAULT_DEADLINE_S
@@ -83,6 +84,7 @@ def _start(
         identity.name,
         "--database-url",
         f"sqlite:///file:{database.resolve()}?mode=ro&uri=true",
+        *_measures_option(identity, database),
         "--key",
         str(settings.data_dir / "keys" / "agencies" / f"{identity.id}.pem"),
         "--gateway-key",
@@ -112,6 +114,13 @@ def _check_port_free(identity: AgencyIdentity, port: int) -> None:
                 f"connector port {port} on 127.0.0.1 is in use; stop what holds it or "
                 "choose other ports with --agency-port",
             ) from None
+
+
+def _measures_option(identity: AgencyIdentity, database: Path) -> list[str]:
+    """A bank keeps its control-measure ledger beside its (read-only) data, as in-process."""
+    if identity.kind not in ASSET_BINDINGS:
+        return []
+    return ["--measures-url", f"sqlite:///{database.with_suffix('.measures.sqlite').resolve()}"]
 
 
 def _wait_ready(connectors: list[DemoConnector]) -> None:

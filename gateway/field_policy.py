@@ -78,6 +78,14 @@ class AccessContext:
     extra: Mapping[str, str | int | bool] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ControlDecision:
+    """Whether a control measure on a dataset is permitted, and the policies that decided."""
+
+    allowed: bool
+    policy_ids: tuple[str, ...] = ()
+
+
 class FieldPolicy(Protocol):
     """Decides, in one batch, how each requested field may be shown."""
 
@@ -87,4 +95,10 @@ class FieldPolicy(Protocol):
         self, principal: Principal, context: AccessContext, fields: Sequence[FieldRef]
     ) -> Mapping[FieldRef, FieldDecision]:
         """Decide every field; a field missing from the answer counts as denied."""
+        ...
+
+    def decide_control(
+        self, principal: Principal, context: AccessContext, dataset: str
+    ) -> ControlDecision:
+        """Decide the ``control`` action on a dataset (facts of the measure in ``extra``)."""
         ...

@@ -27,7 +27,13 @@ import gateway
 from connectors.catalog import DATASETS
 from gateway.auth.principal import Principal, Role
 from gateway.errors import ConfigError
-from gateway.field_policy import AccessContext, FieldDecision, FieldRef, Visibility
+from gateway.field_policy import (
+    AccessContext,
+    ControlDecision,
+    FieldDecision,
+    FieldRef,
+    Visibility,
+)
 from gateway.policy_loader import (
     MAX_RECORD_AGE,
     SCHEMA_FILE,
@@ -116,6 +122,8 @@ def cedar_context(principal: Principal, context: AccessContext) -> dict[str, Any
     }
     if context.case_court is not None:
         cedar["caseCourt"] = context.case_court
+    # Facts of a control measure (measureKind, rulingGiven, presidingOfficer).
+    cedar.update(context.extra)
     return cedar
 
 
@@ -277,6 +285,33 @@ class CedarFieldPolicy:
                 )
             decisions[ref] = _field_decision(engine, read, masked)
         return decisions
+
+    def decide_control(
+        self, principal: Principal, context: AccessContext, dataset: str
+    ) -> ControlDecision:
+        """Decide the ``control`` action on ``dataset`` (not cached: measures are rare).
+
+        Returns:
+            Permitted or not, with the permits (allowed) or forbids (denied) that decided;
+            no ids on a denial means nothing permits it (Cedar denies by default).
+        """
+        engine = self._engine
+        if dataset not in DATASETS:
+            return ControlDecision(False)
+        entity = principal_entity(principal)
+        request = {
+            "principal": entity["uid"],
+            "action": {"type": "Credgate::Action", "id": "control"},
+            "resource": _uid("Dataset", dataset),
+            "context": json.dumps(cedar_context(principal, context)),
+        }
+        entities = engine.catalog.with_added_json_str(json.dumps([entity]))
+        (result,) = cedarpy.is_authorized_batch([request], engine.loaded.policy_set, entities)
+        if result.diagnostics.errors:
+            log.warning(
+                "policy_evaluation_error", dataset=dataset, errors=result.diagnostics.errors
+            )
+        return ControlDecision(result.allowed, _unique(sorted(result.diagnostics.reasons)))
 
     def reload(self) -> bool:
         """Load the directory again; on any problem keep the set in force and log why.

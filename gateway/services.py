@@ -24,8 +24,10 @@ from gateway.case_store import CaseStore
 from gateway.credit_list.expiry import DEFAULT_INTERVAL_S, ExpirySweeper
 from gateway.credit_list.service import CreditList
 from gateway.db import create_db_engine
+from gateway.errors import ConfigError
 from gateway.field_policy import FieldPolicy
 from gateway.keys import KeySet, load_keys
+from gateway.measures.store import MeasureStore
 from gateway.policy import load_field_policy
 from gateway.settings import Settings
 
@@ -52,6 +54,7 @@ class Services:
     credit_list: CreditList | None = None
     list_expiry: ExpirySweeper | None = None
     agencies: AgencyRegistry = field(default_factory=AgencyRegistry)
+    measures: MeasureStore | None = None
 
 
 def _issuer_trusts(settings: Settings, keys: KeySet) -> list[IssuerTrust]:
@@ -109,6 +112,7 @@ def build_services(settings: Settings, *, check_migrations: bool = True) -> Serv
     _add_audit(services)
     services.credit_list = CreditList.from_keys(engine, keys)
     _add_list_expiry(services, services.credit_list)
+    _add_measures(services)
     _add_agencies(services)
     return services
 
@@ -121,6 +125,20 @@ def _add_agencies(services: Services) -> None:
         await services.agencies.aclose()
 
     services.on_shutdown.append(close_agencies)
+
+
+def _add_measures(services: Services) -> None:
+    # Imported here: the measures domain builds on the request context, which names Services.
+    from gateway.measures.refresh import MeasureRefresher
+
+    services.measures = MeasureStore.from_keys(services.engine, services.keys)
+    interval = services.settings.section("measures").get("refresh_interval_s", 30.0)
+    if isinstance(interval, bool) or not isinstance(interval, int | float) or interval <= 0:
+        where = services.settings.config_file or "environment"
+        raise ConfigError(where, "'measures.refresh_interval_s' must be a positive number")
+    refresher = MeasureRefresher(services, float(interval))
+    services.on_startup.append(refresher.start)
+    services.on_shutdown.append(refresher.stop)
 
 
 def _add_audit(services: Services) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import CHAR, BigInteger, Column, Connection, MetaData, String, Table
 
+from connectors.control_ledger import AssetBinding
 from connectors.sdk import DatasetQuery, Record, Subject
 from connectors.sql import (
     FieldColumn,
@@ -21,7 +22,14 @@ from connectors.sql import (
     text,
 )
 
-__all__ = ["ACCT_STAT_CODES", "ACCT_TYPE_CODES", "CCY_CODES", "BankConnector", "metadata"]
+__all__ = [
+    "ACCT_STAT_CODES",
+    "ACCT_TYPE_CODES",
+    "ASSETS",
+    "CCY_CODES",
+    "BankConnector",
+    "metadata",
+]
 
 metadata = MetaData()
 
@@ -67,6 +75,11 @@ _ACCOUNT_FIELDS: Mapping[str, FieldColumn] = {
     "balance": FieldColumn(t_acct.c.bal_cents, money_from_cents),
     "opened_on": FieldColumn(t_acct.c.open_dt, iso_date),
 }
+
+ASSETS: Mapping[str, AssetBinding] = {
+    "bank.accounts": AssetBinding(t_acct.c.acct_no, t_acct.c.cust_cert_no, t_acct.c.bal_cents),
+}
+"""Deposits are frozen and deducted by account number; balances are in cents."""
 
 
 class BankConnector(SqlConnector):

@@ -19,7 +19,11 @@ Schema version 1, keys in canonical (sorted) order as stored::
     errorCodes     [code, ...] from the access record and the response
     fields         [{agencyKind, dataset, name, outcome, policyIds}]
     index          the leaf index, so a moved event is detected
-    kind           "intent" | "outcome"
+    kind           "intent" | "outcome" | "measure" (a measure's later step:
+                   an agency's delayed answer, an expiry)
+    measures       [{measureId, kind, step, status, agencyId, dataset, assetRef,
+                     ruling, notice, amount, requestedAmount, until, actsOn,
+                     reference, reason}], present only on events about measures
     operation      {name, kind, documentHash}
     outcome        "pending" (intent) | "ok" | "error" | "refused"
     policySetHash  hash of the policy set that decided, or null
@@ -51,6 +55,7 @@ __all__ = [
     "RequestFacts",
     "document_hash",
     "intent_draft",
+    "measure_draft",
     "operation_name",
     "outcome_draft",
 ]
@@ -128,12 +133,14 @@ class EventDraft:
         subjects: Subject IDs in clear; sealed when the index is known and
             never stored as they are.
         agency_ids: The agencies asked, for the agency filter.
+        measure_ids: The control measures the event is about, for the measure filter.
     """
 
     kind: str
     body: dict[str, Any]
     subjects: tuple[str, ...] = ()
     agency_ids: tuple[str, ...] = field(default=())
+    measure_ids: tuple[str, ...] = field(default=())
 
     def render(self, index: int, time_ms: int, subjects: list[dict[str, str]]) -> dict[str, Any]:
         """The complete event, ready for canonical JSON."""
@@ -167,7 +174,7 @@ def _body(kind: str, facts: RequestFacts, record: AccessRecord, codes: list[str]
             "courtId": record.court_id,
             "document": record.document,
         }
-    return {
+    body: dict[str, Any] = {
         "v": SCHEMA_VERSION,
         "kind": kind,
         "requestId": facts.request_id,
@@ -207,6 +214,10 @@ def _body(kind: str, facts: RequestFacts, record: AccessRecord, codes: list[str]
         "refused": record.refused,
         "outcome": "pending" if kind == "intent" else _outcome(record, codes, facts),
     }
+    if record.measures:
+        # Only events about measures carry the key: every other event stays as it was.
+        body["measures"] = [dict(step) for step in record.measures]
+    return body
 
 
 def _draft(kind: str, facts: RequestFacts, record: AccessRecord, codes: list[str]) -> EventDraft:
@@ -216,6 +227,7 @@ def _draft(kind: str, facts: RequestFacts, record: AccessRecord, codes: list[str
         body=_body(kind, facts, record, codes),
         subjects=tuple(record.subjects),
         agency_ids=agencies,
+        measure_ids=tuple(dict.fromkeys(str(step["measureId"]) for step in record.measures)),
     )
 
 
@@ -239,3 +251,13 @@ def outcome_draft(
     """
     codes = list(dict.fromkeys([*record.error_codes, *response_codes]))
     return _draft("outcome", facts, record, codes)
+
+
+def measure_draft(request_id: str, record: AccessRecord) -> EventDraft:
+    """A later step of a measure no request made: an agency's delayed answer, an expiry.
+
+    Args:
+        request_id: Names the round that observed it (e.g. ``measure-refresh-...``).
+        record: The measure's case, subject, agency call and steps.
+    """
+    return _draft("measure", RequestFacts(request_id=request_id), record, [])

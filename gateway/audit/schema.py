@@ -75,6 +75,34 @@ class AuditRequestedDataset:
     fields: list[str]
 
 
+@strawberry.type(description="A legal document a measure names: number and date.")
+class AuditLegalDocument:
+    number: str
+    date: str
+
+
+@strawberry.type(description="One step of a control measure, with its legal documents.")
+class AuditMeasureStep:
+    measure_id: str
+    kind: str
+    step: str = strawberry.field(
+        description="ordered (the officer's order, before the agency is asked), answered "
+        "(the agency's answer), reported (a later report: executed, rejected), expired."
+    )
+    status: str
+    agency_id: str
+    dataset: str
+    asset_ref: str = strawberry.field(description="Keyed reference of the asset, never in clear.")
+    ruling: AuditLegalDocument
+    notice: AuditLegalDocument
+    requested_amount: str | None
+    amount: str | None
+    until: str | None
+    acts_on: str | None
+    reference: str | None
+    reason: str | None
+
+
 @strawberry.type(description="An RFC 9162 inclusion proof against a signed checkpoint.")
 class AuditInclusionProof:
     index: int
@@ -146,6 +174,9 @@ class AuditEvent:
     policy_set_hash: str | None
     error_codes: list[str]
     refused: str | None
+    measures: list[AuditMeasureStep] = strawberry.field(
+        description="The control-measure steps the event records (empty for other events)."
+    )
     subject_blind_indexes: list[str]
     subject_ids: list[str] | None = strawberry.field(
         description="The subjects in clear (auditors only; null once the data key is destroyed)."
@@ -168,6 +199,9 @@ class AuditEventFilter:
     court_id: str | None = None
     case_number: str | None = None
     agency_id: str | None = None
+    measure_id: str | None = strawberry.field(
+        default=None, description="Events about one control measure, every step of it."
+    )
     outcome: str | None = None
     kind: str | None = None
     since: datetime | None = None
@@ -289,6 +323,7 @@ def _event(row: EventRow, subjects: list[EventRow], audit: AuditLog, reveal: boo
         policy_set_hash=data.get("policySetHash"),
         error_codes=list(data.get("errorCodes", [])),
         refused=data.get("refused"),
+        measures=[_measure_step(step) for step in data.get("measures", [])],
         subject_blind_indexes=[s["blindIndex"] for s in data.get("subjects", [])],
         subject_ids=_reveal(subjects, index, audit) if reveal else None,
         entry=bytes(row.entry).decode("utf-8"),
@@ -301,6 +336,27 @@ def _event(row: EventRow, subjects: list[EventRow], audit: AuditLog, reveal: boo
         ),
         proof=None,
         operator_act=_operator_act(data.get("operatorAct")),
+    )
+
+
+def _measure_step(step: dict[str, Any]) -> AuditMeasureStep:
+    ruling, notice = step.get("ruling") or {}, step.get("notice") or {}
+    return AuditMeasureStep(
+        measure_id=step["measureId"],
+        kind=step["kind"],
+        step=step["step"],
+        status=step["status"],
+        agency_id=step["agencyId"],
+        dataset=step["dataset"],
+        asset_ref=step["assetRef"],
+        ruling=AuditLegalDocument(number=ruling.get("number", ""), date=ruling.get("date", "")),
+        notice=AuditLegalDocument(number=notice.get("number", ""), date=notice.get("date", "")),
+        requested_amount=step.get("requestedAmount"),
+        amount=step.get("amount"),
+        until=step.get("until"),
+        acts_on=step.get("actsOn"),
+        reference=step.get("reference"),
+        reason=step.get("reason"),
     )
 
 
@@ -340,6 +396,7 @@ def _filter(where: AuditEventFilter | None, audit: AuditLog, agency: str | None)
         court_id=where.court_id,
         case_number=where.case_number,
         agency_id=agency or where.agency_id,
+        measure_id=where.measure_id,
         outcome=where.outcome,
         kind=where.kind,
         since_ms=_millis(where.since),

@@ -53,11 +53,13 @@ __all__ = [
     "EventFilter",
     "EventRow",
     "EventValues",
+    "MeasureValues",
     "SealedBatch",
     "StoredCheckpoint",
     "SubjectValues",
     "audit_checkpoints",
     "audit_event_agencies",
+    "audit_event_measures",
     "audit_events",
     "audit_integrator",
     "audit_sequence",
@@ -100,6 +102,14 @@ audit_event_agencies = Table(
     metadata,
     Column("event_idx", BigInteger, primary_key=True, autoincrement=False),
     Column("agency_id", String(64), primary_key=True, index=True),
+)
+
+#: The control measures each event is about, for the measure filter (0007_measures).
+audit_event_measures = Table(
+    "audit_event_measures",
+    metadata,
+    Column("event_idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("measure_id", String(64), primary_key=True, index=True),
 )
 
 #: Subjects, apart from the events: blind index plus AES-256-GCM ciphertext.
@@ -161,6 +171,13 @@ class AgencyValues(NamedTuple):
     agency_id: str
 
 
+class MeasureValues(NamedTuple):
+    """One ``audit_event_measures`` row, in the table's column order."""
+
+    event_idx: int
+    measure_id: str
+
+
 class SubjectValues(NamedTuple):
     """One ``audit_subjects`` row, in the table's column order."""
 
@@ -181,6 +198,7 @@ class SealedBatch:
     events: list[EventValues]
     agencies: list[AgencyValues] = field(default_factory=list)
     subjects: list[SubjectValues] = field(default_factory=list)
+    measures: list[MeasureValues] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -192,6 +210,7 @@ class EventFilter:
     court_id: str | None = None
     case_number: str | None = None
     agency_id: str | None = None
+    measure_id: str | None = None
     outcome: str | None = None
     kind: str | None = None
     since_ms: int | None = None
@@ -436,6 +455,7 @@ class _AppendStatements:
     events: str
     agencies: str
     subjects: str
+    measures: str
 
     @classmethod
     def compile(cls, dialect: Dialect) -> _AppendStatements:
@@ -478,6 +498,7 @@ class _AppendStatements:
             events=_positional(insert(audit_events), dialect, EventValues._fields),
             agencies=_positional(insert(audit_event_agencies), dialect, AgencyValues._fields),
             subjects=_positional(insert(audit_subjects), dialect, SubjectValues._fields),
+            measures=_positional(insert(audit_event_measures), dialect, MeasureValues._fields),
         )
 
     def allocate_indices(self, cursor: DBAPICursor, count: int) -> int:
@@ -502,6 +523,7 @@ class _AppendStatements:
         _insert(cursor, self.events, batch.events)
         _insert(cursor, self.agencies, batch.agencies)
         _insert(cursor, self.subjects, batch.subjects)
+        _insert(cursor, self.measures, batch.measures)
 
 
 def _positional(statement: ClauseElement, dialect: Dialect, parameters: Sequence[str]) -> str:
@@ -564,6 +586,11 @@ def _conditions(where: EventFilter) -> list[Any]:
         agency = audit_event_agencies.c
         conditions.append(
             exists().where(and_(agency.event_idx == c.idx, agency.agency_id == where.agency_id))
+        )
+    if where.measure_id is not None:
+        measure = audit_event_measures.c
+        conditions.append(
+            exists().where(and_(measure.event_idx == c.idx, measure.measure_id == where.measure_id))
         )
     if where.blind_index is not None:
         subject = audit_subjects.c

@@ -27,7 +27,14 @@ from gateway.audit.canonical import canonical_json, encode_base64
 from gateway.audit.events import EventDraft
 from gateway.audit.merkle import leaf_hash
 from gateway.audit.receipt import AuditReceipt, receipt_message
-from gateway.audit.store import AgencyValues, AuditStore, EventValues, SealedBatch, SubjectValues
+from gateway.audit.store import (
+    AgencyValues,
+    AuditStore,
+    EventValues,
+    MeasureValues,
+    SealedBatch,
+    SubjectValues,
+)
 from gateway.audit.subjects import SubjectCipher
 from gateway.db import run_sync
 from gateway.errors import ServiceUnavailable
@@ -106,6 +113,7 @@ class EventSealer:
             )
         )
         batch.agencies.extend(AgencyValues(index, agency) for agency in draft.agency_ids)
+        batch.measures.extend(MeasureValues(index, measure) for measure in draft.measure_ids)
         batch.subjects.extend(
             SubjectValues(index, position, s.blind_index, s.key_id, s.ciphertext)
             for position, s in enumerate(sealed)

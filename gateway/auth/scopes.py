@@ -9,6 +9,7 @@ CASES_READ: Final = "cases:read"
 AGENCIES_READ: Final = "agencies:read"
 AUDIT_READ: Final = "audit:read"
 POLICY_EXPLAIN: Final = "policy:explain"
+CONTROL: Final = "control"
 LIST_PUBLISH: Final = "list:publish"
 LIST_LOOKUP: Final = "list:lookup"
 LIST_SYNC: Final = "list:sync"
@@ -22,6 +23,7 @@ SCOPES: Final[dict[str, str]] = {
     AGENCIES_READ: "see the status of the agency connectors",
     AUDIT_READ: "search and verify the audit log",
     POLICY_EXPLAIN: "ask which policy decided a field",
+    CONTROL: "order and follow control measures (freeze, deduct ...) in an assigned case",
     LIST_PUBLISH: "publish, correct and remove dishonest-debtor entries",
     LIST_LOOKUP: "look up subjects on the dishonest-debtor list",
     LIST_SYNC: "follow the dishonest-debtor list's change feed",

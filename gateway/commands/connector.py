@@ -15,7 +15,9 @@ from pathlib import Path
 
 import uvicorn
 
-from connectors.registry import CONNECTOR_CLASSES, build_connector
+from connectors.control_ledger import ControlledConnector
+from connectors.control_testing import DelayedControls
+from connectors.registry import ASSET_BINDINGS, CONNECTOR_CLASSES, build_connector, build_controlled
 from connectors.sdk import AgencyIdentity, Connector
 from connectors.service import create_service
 from connectors.signing import (
@@ -25,6 +27,7 @@ from connectors.signing import (
     load_public_key,
     public_pem,
 )
+from connectors.sql import SqlConnector
 from connectors.testing import DelayedConnector
 from gateway.commands.common import add_location_options, fail, settings_from
 from gateway.keys import load_signing_key
@@ -39,7 +42,13 @@ def _serve(args: argparse.Namespace) -> int:
         return fail(f"cannot start: {error}", 2)
     if args.simulated_latency_ms < 0:
         return fail("--simulated-latency-ms must be >= 0", 2)
-    connector = build_connector(args.kind, identity, args.database_url)
+    if args.measures_url is not None and args.kind not in ASSET_BINDINGS:
+        return fail(f"agencies of kind {args.kind} take no control measures", 2)
+    connector: SqlConnector | ControlledConnector
+    if args.measures_url is not None:
+        connector = build_controlled(args.kind, identity, args.database_url, args.measures_url)
+    else:
+        connector = build_connector(args.kind, identity, args.database_url)
 
     async def close() -> None:
         connector.close()
@@ -48,7 +57,11 @@ def _serve(args: argparse.Namespace) -> int:
     if args.simulated_latency_ms:
         # A testing and benchmark aid: every answer waits this long first, as a
         # remote agency's own processing would.
-        served = DelayedConnector(connector, args.simulated_latency_ms / 1000)
+        delay = args.simulated_latency_ms / 1000
+        if isinstance(connector, ControlledConnector):
+            served = DelayedControls(connector, delay)
+        else:
+            served = DelayedConnector(connector, delay)
     app = create_service(served, key, trusted, freshness_s=args.freshness_s, on_shutdown=close)
     logging.basicConfig(level=logging.WARNING)
     print(f"connector {identity.id} ({args.kind}) on http://{args.host}:{args.port}", flush=True)
@@ -88,6 +101,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--agency-id", required=True, help="e.g. bank-icbc")
     serve.add_argument("--agency-name", default=None, help="display name (default: the id)")
     serve.add_argument("--database-url", required=True, help="SQLAlchemy URL of the agency data")
+    serve.add_argument(
+        "--measures-url",
+        default=None,
+        help="SQLAlchemy URL of the control-measure ledger: the agency then takes measures",
+    )
     serve.add_argument("--key", type=Path, required=True, help="the agency's private key (PEM)")
     serve.add_argument(
         "--gateway-key",

@@ -14,9 +14,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from connectors.control import CONTROLLED_DATASETS, MEASURE_KINDS
 from gateway.auth.principal import Principal, Role
 from gateway.commands.common import add_location_options, fail, settings_from
-from gateway.field_policy import AccessContext, FieldDecision, FieldRef, Visibility
+from gateway.field_policy import (
+    AccessContext,
+    ControlDecision,
+    FieldDecision,
+    FieldRef,
+    Visibility,
+)
 from gateway.policy import CedarFieldPolicy, field_ref, policy_dir
 from gateway.policy_loader import check_policy_dir, load_policy_dir
 
@@ -67,7 +74,19 @@ def _access_context(args: argparse.Namespace) -> AccessContext:
         document_type=str(raw.get("document_type", "assistance_inquiry_notice")),
         document_valid=bool(raw.get("document_valid", True)),
         case_court=raw.get("case_court"),
+        extra=_measure_facts(args),
     )
+
+
+def _measure_facts(args: argparse.Namespace) -> dict[str, str | int | bool]:
+    """The facts of a control measure, for ``--control`` decisions."""
+    if not args.control:
+        return {}
+    return {
+        "measureKind": args.measure_kind,
+        "rulingGiven": args.ruling_given,
+        "presidingOfficer": bool(args.presiding_officer),
+    }
 
 
 def _principal(args: argparse.Namespace) -> Principal:
@@ -111,15 +130,43 @@ def _print_human(explained: dict[str, Any]) -> None:
         print(f"  records at most {explained['max_record_age_days']} days old")
 
 
+def _describe_control(
+    policy: CedarFieldPolicy, dataset: str, kind: str, decision: ControlDecision
+) -> dict[str, Any]:
+    sources = policy.loaded.sources
+    return {
+        "field": f"control {kind} on {dataset}",
+        "decision": "permitted" if decision.allowed else Visibility.DENIED.value,
+        "policies": [
+            {
+                "id": pid,
+                "effect": sources[pid].effect,
+                "at": f"{sources[pid].path}:{sources[pid].line}",
+            }
+            for pid in decision.policy_ids
+        ],
+        "max_record_age_days": None,
+    }
+
+
 def _explain(args: argparse.Namespace) -> int:
+    if not args.field and not args.control:
+        return fail("name at least one --field or --control", 2)
+    unknown = [name for name in args.control or () if name not in CONTROLLED_DATASETS]
+    if unknown:
+        return fail(f"no measures are taken on {unknown[0]} (e.g. bank.accounts)", 2)
     try:
-        refs = [field_ref(name) for name in args.field]
+        refs = [field_ref(name) for name in args.field or ()]
         context = _access_context(args)
     except ValueError as error:
         return fail(str(error), 2)
     policy = CedarFieldPolicy(load_policy_dir(_directory(args)), cache_size=0)
-    decisions = policy.decide(_principal(args), context, refs)
+    principal = _principal(args)
+    decisions = policy.decide(principal, context, refs) if refs else {}
     explained = [_describe(policy, ref, decisions[ref]) for ref in refs]
+    for dataset in args.control or ():
+        decision = policy.decide_control(principal, context, dataset)
+        explained.append(_describe_control(policy, dataset, args.measure_kind, decision))
     if args.json:
         print(
             json.dumps({"policy_set_hash": policy.policy_set_hash, "fields": explained}, indent=2)
@@ -144,7 +191,26 @@ def _add_explain(policy_commands: argparse._SubParsersAction[argparse.ArgumentPa
     parser.add_argument("--agency", default=None, help="agency of an agency client")
     parser.add_argument("--scope", action="append", help="a token scope (repeatable)")
     parser.add_argument(
-        "--field", action="append", required=True, help="e.g. bank.accounts.balance (repeatable)"
+        "--field", action="append", default=None, help="e.g. bank.accounts.balance (repeatable)"
+    )
+    parser.add_argument(
+        "--control",
+        action="append",
+        default=None,
+        metavar="DATASET",
+        help="explain the `control` action on a dataset, e.g. bank.accounts (repeatable)",
+    )
+    parser.add_argument(
+        "--measure-kind", default="freeze", choices=MEASURE_KINDS, help="for --control"
+    )
+    parser.add_argument(
+        "--ruling-given", action=argparse.BooleanOptionalAction, default=True, help="for --control"
+    )
+    parser.add_argument(
+        "--presiding-officer",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="for --control: the caller is the case's presiding officer",
     )
     parser.add_argument("--context", type=Path, default=None, help="JSON file of context facts")
     for fact in _FACTS:

@@ -19,6 +19,7 @@ from gateway.auth import scopes
 from gateway.authority import authorize_investigation
 from gateway.context import RequestContext
 from gateway.federation import DatasetAnswer, ShapedRecord, federate
+from gateway.measures.assets import remember_investigated_assets
 from gateway.plan import DatasetView, Window, view_of
 from gateway.plan_cache import cached_plan
 from gateway.schema.permissions import requires_scope
@@ -229,6 +230,8 @@ class InvestigationQuery:
         record.requested = {dataset: sorted(names) for dataset, names in plan.fields.items()}
         authority = await authorize_investigation(context, case_number, subject)
         answers = await federate(context, authority, plan)
+        # Measures may be ordered only on assets an investigation returned.
+        await remember_investigated_assets(context, authority, answers)
         chosen = authority.subject
         is_person = chosen.id_type == "resident_id"
         return Investigation(

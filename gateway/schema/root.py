@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from gateway.audit.schema import AuditQuery
 from gateway.credit_list.schema import CreditListMutation, CreditListQuery
+from gateway.measures.schema import MeasuresMutation, MeasuresQuery
 from gateway.schema.agencies import AgenciesQuery
 from gateway.schema.cases import CasesQuery
 from gateway.schema.explain import ExplainQuery
@@ -22,5 +23,6 @@ QUERY_TYPES: tuple[type, ...] = (
     CasesQuery,
     AgenciesQuery,
     ExplainQuery,
+    MeasuresQuery,
 )
-MUTATION_TYPES: tuple[type, ...] = (CreditListMutation,)
+MUTATION_TYPES: tuple[type, ...] = (CreditListMutation, MeasuresMutation)
