@@ -1,44 +1,87 @@
-"""The catalog of datasets and their fields, declared once.
+"""The catalog of agency kinds, their datasets and fields: one registry.
 
-The gateway plans queries from it, policies name its fields, and the gateway's
-mask functions are chosen by each field's ``mask``. Nested fields use dotted
-names (``members.name``); a record carries them as a list of dicts under the
-first part (``{"members": [{"name": ...}]}``).
+An agency kind is one declarative unit, an :class:`AgencyKindSpec`: its name,
+its datasets with their fields, how each dataset appears in GraphQL, and the
+import path of its connector class. The built-in kinds live next to their
+connectors (``connectors/<kind>/kind.py``); an agency's own kind is loaded from
+the gateway's configuration by the same :func:`load_kind` (see README, "Adding an
+agency kind"). :data:`KINDS` holds every registered kind and refuses any other:
+the set of kinds is closed at run time. :data:`DATASETS` is a live, read-only view
+of every registered kind's datasets, by name.
+
+The gateway plans queries from the catalog, builds the ``Investigation`` GraphQL
+types from it, policies name its fields, and the gateway's mask functions are
+chosen by each field's ``mask``. Nested fields use dotted names (``members.name``);
+a record carries them as a list of dicts under the first part
+(``{"members": [{"name": ...}]}``).
 
 Value encodings (all JSON-safe, no floats): ``date`` is ``YYYY-MM-DD``;
 ``datetime`` is ISO 8601 with offset (``2023-05-01T21:13:00+08:00``); ``money`` is
-a string with two decimals (``"12345.67"``, ``"-80.00"``); ``int`` is an integer;
-``enum`` is one of the field's ``enum_values``.
+a string in yuan with two decimals (``"12345.67"``, ``"-80.00"``); ``decimal`` is
+a string with two decimals in the unit the field names (``"89.50"`` m², ``"12.50"``
+%); ``int`` is an integer; ``enum`` is one of the field's ``enum_values``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+import importlib
+import re
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Literal, TypedDict
+from typing import Literal, TypeAlias, TypedDict
 
 __all__ = [
+    "BUILTIN_KINDS",
     "DATASETS",
+    "KINDS",
     "AgencyKind",
+    "AgencyKindSpec",
     "AllowanceRecord",
     "BankAccountRecord",
     "DatasetSpec",
     "FieldSpec",
     "FieldType",
+    "GraphQLShape",
     "HouseholdMemberRecord",
     "HouseholdRecord",
+    "KindRegistry",
     "LodgingRecord",
     "MarriageRecord",
     "MaskKind",
     "Sensitivity",
     "TaxRefundRecord",
+    "UnknownAgencyKind",
+    "field_spec",
+    "load_kind",
 ]
 
-AgencyKind = Literal["bank", "tax", "civil_affairs", "public_security"]
-FieldType = Literal["string", "date", "datetime", "money", "int", "enum"]
+AgencyKind: TypeAlias = str
+"""The name of a registered agency kind, e.g. ``bank``; :data:`KINDS` says which exist."""
+FieldType = Literal["string", "date", "datetime", "money", "decimal", "int", "enum"]
 Sensitivity = Literal["low", "medium", "high"]
-MaskKind = Literal["account_number", "resident_id", "name", "address", "date_month"]
+MaskKind = Literal[
+    "account_number", "resident_id", "name", "address", "date_month", "document_number"
+]
+
+BUILTIN_KINDS: tuple[str, ...] = (
+    "connectors.bank.kind:KIND",
+    "connectors.tax.kind:KIND",
+    "connectors.civil_affairs.kind:KIND",
+    "connectors.public_security.kind:KIND",
+    "connectors.real_estate.kind:KIND",
+    "connectors.provident_fund.kind:KIND",
+    "connectors.market_regulation.kind:KIND",
+)
+"""The kinds shipped with credgate, loaded exactly as an agency's own kind is."""
+
+_KIND_NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+_GRAPHQL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+
+
+class UnknownAgencyKind(ValueError):
+    """An agency kind that no registered :class:`AgencyKindSpec` declares."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +108,31 @@ class FieldSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class GraphQLShape:
+    """How a dataset appears under ``Investigation`` in GraphQL.
+
+    Attributes:
+        field: The field of ``Investigation``, camelCase, e.g. ``bankAccounts``.
+        type_name: The record's object type, e.g. ``BankAccount``.
+        description: The object type's description.
+        field_description: The ``Investigation`` field's description.
+        many: A list of records (else at most one record, null when none).
+        renames: Catalog field name to the attribute an officer reads better
+            (``{"bank_name": "bank"}``); the GraphQL name is its camelCase.
+        nested: For a nested field's head (``members``), its object type's name and
+            description.
+    """
+
+    field: str
+    type_name: str
+    description: str
+    field_description: str
+    many: bool = True
+    renames: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    nested: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class DatasetSpec:
     """One dataset: which agency kind serves it and what its records hold.
 
@@ -74,7 +142,11 @@ class DatasetSpec:
         fields: Its fields, nested ones dotted.
         record_type: The TypedDict describing one record.
         time_field: The field that ``DatasetQuery.since/until`` filter on, if any.
-        description: What the dataset is, for schema docs.
+        description: What the dataset is, for schema docs and refusals.
+        graphql: How it appears in GraphQL.
+        key_field: The field identifying one controllable asset (an account
+            number, a certificate number, a plate), if the dataset holds assets.
+        amount_field: The field holding the asset's amount or balance, if any.
     """
 
     name: str
@@ -83,6 +155,9 @@ class DatasetSpec:
     record_type: type
     time_field: str | None = None
     description: str = ""
+    graphql: GraphQLShape | None = None
+    key_field: str | None = None
+    amount_field: str | None = None
 
     @property
     def field_names(self) -> frozenset[str]:
@@ -95,6 +170,238 @@ class DatasetSpec:
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyKindSpec:
+    """One agency kind, declared once: its datasets and its connector.
+
+    Attributes:
+        name: snake_case, e.g. ``real_estate``; also the name of its policy file.
+        description: Who these agencies are, e.g. ``Real estate registration centres``.
+        datasets: Everything agencies of this kind serve.
+        connector: ``package.module:Class`` of its connector, built as
+            ``Class(identity, database_url)``; imported only where the connector
+            runs (a gateway reaching the agency remotely never imports it).
+
+    Raises:
+        ValueError: a malformed name, or a dataset that does not belong to the kind.
+    """
+
+    name: str
+    description: str
+    datasets: tuple[DatasetSpec, ...]
+    connector: str
+
+    def __post_init__(self) -> None:
+        if not _KIND_NAME.match(self.name) or self.name == "gateway":
+            raise ValueError(f"agency kind name {self.name!r} must be snake_case (not 'gateway')")
+        if not self.datasets:
+            raise ValueError(f"agency kind {self.name} declares no dataset")
+        for spec in self.datasets:
+            _check_dataset(self.name, spec)
+        if ":" not in self.connector:
+            raise ValueError(f"{self.name}.connector must be 'package.module:Class'")
+
+    def connector_class(self) -> type:
+        """Import the connector class.
+
+        Raises:
+            ValueError: the import path does not lead to a class.
+        """
+        found = _import(self.connector)
+        if not isinstance(found, type):
+            raise ValueError(f"{self.connector} is not a class")
+        return found
+
+
+def _check_dataset(kind: str, spec: DatasetSpec) -> None:
+    where = f"dataset {spec.name}"
+    if spec.agency_kind != kind or not spec.name.startswith(f"{kind}."):
+        raise ValueError(f"{where} must be named {kind}.<name> and declare agency_kind {kind}")
+    if spec.graphql is None:
+        raise ValueError(f"{where} declares no GraphQL shape")
+    names = spec.field_names
+    if len(names) != len(spec.fields):
+        raise ValueError(f"{where} declares a field twice")
+    for attr in ("time_field", "key_field", "amount_field"):
+        value = getattr(spec, attr)
+        if value is not None and value not in names:
+            raise ValueError(f"{where}: {attr} {value!r} is not one of its fields")
+    shape = spec.graphql
+    graphql_names = [shape.field, shape.type_name, *(t for t, _ in shape.nested.values())]
+    if not all(_GRAPHQL_NAME.match(n) for n in graphql_names):
+        raise ValueError(f"{where}: GraphQL names must be alphanumeric: {graphql_names}")
+    heads = {n.partition(".")[0] for n in names if "." in n}
+    if heads != set(shape.nested):
+        raise ValueError(f"{where}: nested fields {sorted(heads)} need a GraphQL type each")
+
+
+def _import(path: str) -> object:
+    module_name, _, attribute = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"cannot import {module_name!r} ({error})") from None
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ValueError(f"module {module_name!r} has no {attribute!r}") from None
+
+
+class KindRegistry:
+    """Every registered agency kind; the one place kinds are bound.
+
+    The built-in kinds are loaded on first use (their modules import the SDK,
+    which imports this one). Registering the same spec again is a no-op, so
+    a kind named in configuration may be loaded by every component that reads it.
+    """
+
+    def __init__(self, builtin: tuple[str, ...] = ()) -> None:
+        self._builtin = builtin
+        self._kinds: dict[str, AgencyKindSpec] = {}
+        self._datasets: dict[str, DatasetSpec] = {}
+        self._lock = threading.RLock()
+        self._loaded = not builtin
+
+    def _ensure_builtin(self) -> None:
+        if self._loaded:
+            return
+        with self._lock:
+            if self._loaded:
+                return
+            self._loaded = True
+            for path in self._builtin:
+                self.register(_spec_at(path))
+
+    def register(self, spec: AgencyKindSpec) -> AgencyKindSpec:
+        """Add a kind; the same spec twice is fine.
+
+        Raises:
+            ValueError: another kind of that name, or a dataset or GraphQL name
+                another kind already uses.
+        """
+        self._ensure_builtin()
+        with self._lock:
+            known = self._kinds.get(spec.name)
+            if known is spec or known == spec:
+                return known
+            if known is not None:
+                raise ValueError(f"agency kind {spec.name} is registered already")
+            taken = {name for other in self._datasets.values() for name in _graphql_names(other)}
+            for dataset in spec.datasets:
+                clash = _graphql_names(dataset)
+                if dataset.name in self._datasets or clash & taken:
+                    raise ValueError(
+                        f"{spec.name}: dataset {dataset.name} or its GraphQL names "
+                        f"{sorted(clash & taken)} are taken by another kind"
+                    )
+                taken |= clash
+            self._kinds[spec.name] = spec
+            self._datasets.update((d.name, d) for d in spec.datasets)
+            return spec
+
+    def unregister(self, name: str) -> None:
+        """Remove a kind (tests that register a kind of their own clean up with it)."""
+        with self._lock:
+            spec = self._kinds.pop(name)
+            for dataset in spec.datasets:
+                del self._datasets[dataset.name]
+
+    def get(self, name: str) -> AgencyKindSpec:
+        """The kind of this name.
+
+        Raises:
+            UnknownAgencyKind: naming the kinds that do exist.
+        """
+        self._ensure_builtin()
+        try:
+            return self._kinds[name]
+        except KeyError:
+            known = ", ".join(sorted(self._kinds))
+            raise UnknownAgencyKind(f"unknown agency kind {name!r} (known: {known})") from None
+
+    def __contains__(self, name: object) -> bool:
+        self._ensure_builtin()
+        return name in self._kinds
+
+    def names(self) -> frozenset[str]:
+        """The names of every registered kind."""
+        self._ensure_builtin()
+        return frozenset(self._kinds)
+
+    def specs(self) -> tuple[AgencyKindSpec, ...]:
+        """Every registered kind, in registration order (built-ins first)."""
+        self._ensure_builtin()
+        return tuple(self._kinds.values())
+
+    def dataset_map(self) -> Mapping[str, DatasetSpec]:
+        """Every dataset by name, in registration order."""
+        self._ensure_builtin()
+        return self._datasets
+
+
+def _graphql_names(spec: DatasetSpec) -> set[str]:
+    shape = spec.graphql
+    if shape is None:
+        return set()
+    return {shape.field, shape.type_name, *(t for t, _ in shape.nested.values())}
+
+
+def _spec_at(path: str) -> AgencyKindSpec:
+    found = _import(path)
+    if not isinstance(found, AgencyKindSpec):
+        raise ValueError(f"{path} is not an AgencyKindSpec")
+    return found
+
+
+def load_kind(path: str) -> AgencyKindSpec:
+    """Import the :class:`AgencyKindSpec` at ``package.module:NAME`` and register it.
+
+    Raises:
+        ValueError: the path is malformed, does not import, does not name a spec,
+            or the spec clashes with a registered kind.
+    """
+    if path.count(":") != 1 or not all(path.partition(":")[::2]):
+        raise ValueError(f"{path!r} must be 'package.module:NAME'")
+    return KINDS.register(_spec_at(path))
+
+
+class _DatasetView(Mapping[str, DatasetSpec]):
+    """A read-only, live view of the registered datasets."""
+
+    def __getitem__(self, name: str) -> DatasetSpec:
+        return KINDS.dataset_map()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(KINDS.dataset_map()))
+
+    def __len__(self) -> int:
+        return len(KINDS.dataset_map())
+
+    def __repr__(self) -> str:
+        return f"DATASETS({sorted(self)})"
+
+
+KINDS = KindRegistry(BUILTIN_KINDS)
+"""Every registered agency kind."""
+
+DATASETS: Mapping[str, DatasetSpec] = _DatasetView()
+"""Every dataset of every registered kind, by name."""
+
+
+def field_spec(
+    name: str,
+    type_: FieldType,
+    sensitivity: Sensitivity,
+    description: str,
+    *,
+    mask: MaskKind | None = None,
+    enum: tuple[str, ...] = (),
+    nullable: bool = False,
+) -> FieldSpec:
+    """A :class:`FieldSpec`, briefly: ``field_spec("balance", "money", "high", "Balance")``."""
+    return FieldSpec(name, type_, sensitivity, mask, description, enum, nullable)
 
 
 class BankAccountRecord(TypedDict, total=False):
@@ -168,129 +475,3 @@ class LodgingRecord(TypedDict, total=False):
     address: str
     check_in: str
     check_out: str | None
-
-
-def _f(
-    name: str,
-    type_: FieldType,
-    sensitivity: Sensitivity,
-    description: str,
-    *,
-    mask: MaskKind | None = None,
-    enum: tuple[str, ...] = (),
-    nullable: bool = False,
-) -> FieldSpec:
-    return FieldSpec(name, type_, sensitivity, mask, description, enum, nullable)
-
-
-_BANK_ACCOUNTS = DatasetSpec(
-    "bank.accounts",
-    "bank",
-    (
-        _f("bank_name", "string", "low", "Bank, e.g. 中国工商银行"),
-        _f("branch", "string", "low", "Branch that opened the account"),
-        _f("account_number", "string", "high", "Account or card number", mask="account_number"),
-        _f(
-            "account_type",
-            "enum",
-            "low",
-            "Kind of account: debit card, credit card, time deposit, corporate current",
-            enum=("debit", "credit", "deposit", "current"),
-        ),
-        _f(
-            "status",
-            "enum",
-            "medium",
-            "Account status",
-            enum=("normal", "frozen", "dormant", "closed"),
-        ),
-        _f("currency", "string", "low", "ISO 4217 currency code"),
-        _f("balance", "money", "high", "Balance; negative for credit debt"),
-        _f("opened_on", "date", "low", "Date the account was opened"),
-    ),
-    BankAccountRecord,
-    description="Accounts held by the subject",
-)
-
-_TAX_REFUNDS = DatasetSpec(
-    "tax.refunds",
-    "tax",
-    (
-        _f("tax_year", "int", "low", "Tax year the refund belongs to"),
-        _f("tax_type", "string", "low", "Tax, e.g. 个人所得税, 增值税"),
-        _f("amount", "money", "high", "Refund amount"),
-        _f("refund_account", "string", "high", "Account paid into", mask="account_number"),
-        _f("refund_bank", "string", "medium", "Bank of the refund account"),
-        _f("refund_date", "date", "low", "Date paid or due"),
-        _f("status", "enum", "low", "Refund status", enum=("pending", "paid", "rejected")),
-    ),
-    TaxRefundRecord,
-    description="Tax refunds due or paid to the subject",
-)
-
-_MARRIAGES = DatasetSpec(
-    "civil_affairs.marriages",
-    "civil_affairs",
-    (
-        _f("status", "enum", "low", "What was registered", enum=("married", "divorced")),
-        _f("registered_on", "date", "low", "Registration date"),
-        _f("office", "string", "low", "Registration office"),
-        _f("spouse_name", "string", "medium", "Name of the (former) spouse", mask="name"),
-        _f("spouse_id_number", "string", "high", "Spouse's ID number", mask="resident_id"),
-    ),
-    MarriageRecord,
-    description="Marriage and divorce registrations",
-)
-
-_ALLOWANCES = DatasetSpec(
-    "civil_affairs.allowances",
-    "civil_affairs",
-    (
-        _f("program", "string", "medium", "Programme, e.g. 城市最低生活保障"),
-        _f("monthly_amount", "money", "medium", "Monthly amount"),
-        _f("start_date", "date", "low", "First month paid"),
-        _f("end_date", "date", "low", "Last month paid; null while running", nullable=True),
-        _f("status", "enum", "low", "Allowance status", enum=("active", "suspended", "ended")),
-    ),
-    AllowanceRecord,
-    description="Social assistance paid to the subject",
-)
-
-_HOUSEHOLD = DatasetSpec(
-    "public_security.household",
-    "public_security",
-    (
-        _f("household_number", "string", "medium", "Household register number (户号)"),
-        _f("address", "string", "high", "Registered address", mask="address"),
-        _f("head_name", "string", "medium", "Head of household", mask="name"),
-        _f("members.name", "string", "medium", "Member name", mask="name"),
-        _f("members.relation", "string", "low", "Relation to the head, e.g. 配偶"),
-        _f("members.id_number", "string", "high", "Member ID number", mask="resident_id"),
-        _f("members.birth_date", "date", "medium", "Member birth date", mask="date_month"),
-    ),
-    HouseholdRecord,
-    description="The household (户口) the subject is registered in",
-)
-
-_LODGING = DatasetSpec(
-    "public_security.lodging",
-    "public_security",
-    (
-        _f("hotel", "string", "medium", "Hotel name"),
-        _f("city", "string", "low", "City"),
-        _f("address", "string", "medium", "Hotel address", mask="address"),
-        _f("check_in", "datetime", "medium", "Check-in time"),
-        _f("check_out", "datetime", "medium", "Check-out time", nullable=True),
-    ),
-    LodgingRecord,
-    time_field="check_in",
-    description="Hotel stays registered by the subject",
-)
-
-DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
-    {
-        spec.name: spec
-        for spec in (_BANK_ACCOUNTS, _TAX_REFUNDS, _MARRIAGES, _ALLOWANCES, _HOUSEHOLD, _LODGING)
-    }
-)
-"""Every dataset, by name."""

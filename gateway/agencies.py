@@ -20,9 +20,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from connectors.catalog import KINDS
 from connectors.demo import DEMO_AGENCIES
 from connectors.registry import build_connector
-from connectors.sdk import AGENCY_KINDS, AgencyIdentity, Connector
+from connectors.sdk import AgencyIdentity, Connector
 from connectors.sql import read_only_sqlite_url
 from gateway.errors import ConfigError
 from gateway.remote_agencies import REMOTE_KEYS, RemoteSettings, parse_remote, remote_connector
@@ -139,8 +140,13 @@ def agency_configs(settings: Settings) -> list[AgencyConfig]:
                 where, f"agencies.{agency_id}.deadline_s must be in (0, {_MAX_DEADLINE_S:g}]"
             )
         kind = _optional_str(raw, "kind", agency_id, where)
-        if kind is not None and kind not in AGENCY_KINDS:
-            raise ConfigError(where, f"agencies.{agency_id}.kind must be one of {AGENCY_KINDS}")
+        if kind is not None and kind not in KINDS:
+            known = ", ".join(sorted(KINDS.names()))
+            raise ConfigError(
+                where,
+                f"agencies.{agency_id}.kind {kind!r} is not a known agency kind ({known}); "
+                "an agency's own kind is declared under [kinds]",
+            )
         configs.append(
             AgencyConfig(
                 id=str(agency_id),
@@ -181,7 +187,7 @@ def _connector_for(
     name = config.name or (demo.name if demo else None)
     if kind is None or name is None:
         raise ConfigError(where, f"[agencies.{config.id}] needs kind and name")
-    identity = AgencyIdentity(config.id, kind, name)  # type: ignore[arg-type]  # kind checked
+    identity = AgencyIdentity(config.id, kind, name)
     if config.remote is not None:
         return remote_connector(identity, config.remote, config.deadline_s, settings)
     url = config.database_url
@@ -192,7 +198,10 @@ def _connector_for(
         if not path.is_file():
             return None
         url = read_only_sqlite_url(path)
-    return build_connector(kind, identity, url)
+    try:
+        return build_connector(kind, identity, url)
+    except ValueError as error:
+        raise ConfigError(where, f"[agencies.{config.id}]: {error}") from None
 
 
 def _optional_str(raw: Mapping[str, Any], key: str, agency_id: str, where: object) -> str | None:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import uvicorn
 
-from connectors.registry import CONNECTOR_CLASSES, build_connector
+from connectors.catalog import KINDS, load_kind
+from connectors.registry import build_connector
 from connectors.sdk import AgencyIdentity, Connector
 from connectors.service import create_service
 from connectors.signing import (
@@ -32,6 +33,12 @@ from gateway.keys import load_signing_key
 
 def _serve(args: argparse.Namespace) -> int:
     try:
+        for path in args.kind_spec:
+            load_kind(path)
+        KINDS.get(args.kind)
+    except ValueError as error:
+        return fail(f"cannot start: {error}", 2)
+    try:
         key = load_private_key(args.key)
         trusted = TrustedKeys(load_public_key(path) for path in args.gateway_key)
         identity = AgencyIdentity(args.agency_id, args.kind, args.agency_name or args.agency_id)
@@ -39,10 +46,15 @@ def _serve(args: argparse.Namespace) -> int:
         return fail(f"cannot start: {error}", 2)
     if args.simulated_latency_ms < 0:
         return fail("--simulated-latency-ms must be >= 0", 2)
-    connector = build_connector(args.kind, identity, args.database_url)
+    try:
+        connector = build_connector(args.kind, identity, args.database_url)
+    except ValueError as error:
+        return fail(f"cannot start: {error}", 2)
 
     async def close() -> None:
-        connector.close()
+        aclose = getattr(connector, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
     served: Connector = connector
     if args.simulated_latency_ms:
@@ -84,7 +96,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     commands = parser.add_subparsers(dest="connector_command", required=True)
 
     serve = commands.add_parser("serve", help="serve one agency's data over signed HTTP")
-    serve.add_argument("kind", choices=sorted(CONNECTOR_CLASSES), help="the agency kind")
+    serve.add_argument(
+        "kind", help="the agency kind: a built-in one or one loaded with --kind-spec"
+    )
+    serve.add_argument(
+        "--kind-spec",
+        action="append",
+        default=[],
+        metavar="MODULE:NAME",
+        help="load an agency's own kind declaration (an AgencyKindSpec); repeatable",
+    )
     serve.add_argument("--agency-id", required=True, help="e.g. bank-icbc")
     serve.add_argument("--agency-name", default=None, help="display name (default: the id)")
     serve.add_argument("--database-url", required=True, help="SQLAlchemy URL of the agency data")

@@ -35,8 +35,10 @@ RESIDENT = "410802199001010010"
 def test_sdk_exports_exactly_its_public_surface() -> None:
     assert connectors.sdk.__all__ == [
         "DATASETS",
+        "KINDS",
         "AgencyIdentity",
         "AgencyKind",
+        "AgencyKindSpec",
         "AgencyRejected",
         "AgencyTimeout",
         "AgencyUnavailable",
@@ -51,6 +53,7 @@ def test_sdk_exports_exactly_its_public_surface() -> None:
         "FetchResult",
         "FieldSpec",
         "FieldType",
+        "GraphQLShape",
         "HouseholdMemberRecord",
         "HouseholdRecord",
         "IdType",
@@ -65,7 +68,9 @@ def test_sdk_exports_exactly_its_public_surface() -> None:
         "Sensitivity",
         "Subject",
         "TaxRefundRecord",
+        "UnknownAgencyKind",
         "ensure_served",
+        "load_kind",
         "parse_subject",
         "project_record",
     ]
