@@ -170,7 +170,7 @@ def test_invalid_subject_is_caller_input_not_a_connector_error() -> None:
 
 def test_agency_identity_refuses_an_unknown_kind() -> None:
     with pytest.raises(ValueError, match="unknown agency kind"):
-        AgencyIdentity("x", "real_estate", "不动产登记中心")  # type: ignore[arg-type]
+        AgencyIdentity("x", "pawnshop", "当铺")
 
 
 def test_project_record_keeps_asked_fields_and_nested_subfields() -> None:
