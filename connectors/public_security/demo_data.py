@@ -172,7 +172,9 @@ def _documents(
         else:
             kinds = ()
         for code, prefix in kinds:
-            earliest = max(person.birth_date, today - datetime.timedelta(days=12 * 365))
+            # A planned holder's passport is in force: issued within the last five years.
+            years = 5 if person.id_number in planned else 12
+            earliest = max(person.birth_date, today - datetime.timedelta(days=years * 365))
             issued = date_between(rng, earliest, today)
             expires = issued.replace(year=issued.year + 10, day=min(issued.day, 28))
             status = "1" if expires >= today else "2"
