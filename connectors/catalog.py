@@ -355,16 +355,23 @@ def _spec_at(path: str) -> AgencyKindSpec:
     return found
 
 
-def load_kind(path: str) -> AgencyKindSpec:
+def load_kind(path: str, name: str | None = None) -> AgencyKindSpec:
     """Import the :class:`AgencyKindSpec` at ``package.module:NAME`` and register it.
 
+    Args:
+        path: Where the declaration is.
+        name: The kind it must declare, if the caller knows (a configuration key).
+
     Raises:
-        ValueError: the path is malformed, does not import, does not name a spec,
-            or the spec clashes with a registered kind.
+        ValueError: the path is malformed, does not import, does not name a spec (of
+            ``name``), or the spec clashes with a registered kind.
     """
     if path.count(":") != 1 or not all(path.partition(":")[::2]):
         raise ValueError(f"{path!r} must be 'package.module:NAME'")
-    return KINDS.register(_spec_at(path))
+    spec = _spec_at(path)
+    if name is not None and spec.name != name:
+        raise ValueError(f"{path} declares kind {spec.name!r}")
+    return KINDS.register(spec)
 
 
 class _DatasetView(Mapping[str, DatasetSpec]):

@@ -45,10 +45,7 @@ def load_configured_kinds(settings: Settings) -> tuple[AgencyKindSpec, ...]:
         if not isinstance(path, str):
             raise ConfigError(where, f"kinds.{name} must be a string 'package.module:NAME'")
         try:
-            spec = load_kind(path)
+            loaded.append(load_kind(path, str(name)))
         except ValueError as error:
             raise ConfigError(where, f"kinds.{name}: {error}") from None
-        if spec.name != name:
-            raise ConfigError(where, f"kinds.{name}: {path} declares kind {spec.name!r}")
-        loaded.append(spec)
     return tuple(loaded)

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import Connection, text
 
 from connectors.bank import BankConnector
+from connectors.catalog import KINDS, UnknownAgencyKind
 from connectors.conformance import conformance_request
 from connectors.demo import DEMO_AGENCIES, DemoWorld
-from connectors.catalog import KINDS, UnknownAgencyKind
 from connectors.registry import build_connector
 from connectors.sdk import (
     DATASETS,

@@ -111,8 +111,10 @@ async def test_the_demo_query_shows_property_fund_equity_vehicles_and_passports(
     assert found["realEstateSeals"][0]["sealingCourt"].endswith("人民法院")
     assert found["realEstateMortgages"][0]["securedAmount"].endswith(".00")
     (fund, *_) = found["providentFundAccounts"]
-    assert fund["accountNumber"].startswith("****") and fund["balance"]
-    assert found["equityHoldings"] and found["companyPosts"]
+    assert fund["accountNumber"].startswith("****")
+    assert fund["balance"]
+    assert found["equityHoldings"]
+    assert found["companyPosts"]
     assert found["vehicles"][0]["plate"].startswith("豫H")
     assert found["vehicles"][0]["vin"].startswith("*************")
     assert found["passports"][0]["documentNumber"].startswith("*****")
