@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_snake_case
 
-from connectors.catalog import DATASETS, DatasetSpec, FieldSpec, GraphQLShape
+from connectors.catalog import DATASETS, DatasetSpec
 from gateway.auth import scopes
 from gateway.authority import authorize_investigation
 from gateway.context import RequestContext
@@ -28,19 +27,13 @@ from gateway.federation import DatasetAnswer, ShapedRecord, federate
 from gateway.plan import DatasetView, Window, view_of
 from gateway.plan_cache import cached_plan
 from gateway.schema.permissions import requires_scope
+from gateway.schema.record_types import RecordTypes, SourceAgency, graphql_shape, record_types
 from gateway.schema.subject import SubjectInput
 
 _FAILED = (
     " An agency that could not answer leaves one null in the list, with an error "
     "(extensions.code, extensions.agency) at that position."
 )
-
-
-@strawberry.type(description="The agency a record comes from.")
-class SourceAgency:
-    id: str
-    name: str
-    kind: str
 
 
 @strawberry.type(description="The subject investigated, as named in the case.")
@@ -50,85 +43,7 @@ class InvestigatedSubject:
     name: str | None
 
 
-def _description(spec: FieldSpec) -> str:
-    """A field's GraphQL description: the catalog's, and how its value reads."""
-    text = spec.description.rstrip(".") + "."
-    if spec.type == "enum":
-        text += f" One of: {', '.join(spec.enum_values)}."
-    elif spec.type == "money":
-        text += ' In yuan, two decimals ("12345.67").'
-    elif spec.type == "decimal":
-        text += ' Two decimals ("89.50").'
-    elif spec.type == "date" and spec.mask == "date_month":
-        text += " YYYY-MM-DD, or YYYY-MM when masked."
-    return text
-
-
-def _python_type(spec: FieldSpec) -> Any:
-    """The GraphQL scalar of a field; a masked value stays a string (``1990-05``)."""
-    if spec.type == "int":
-        return int
-    if spec.mask is None and spec.type == "date":
-        return datetime.date
-    if spec.mask is None and spec.type == "datetime":
-        return datetime.datetime
-    return str
-
-
-def _object_type(
-    name: str, description: str, fields: Mapping[str, tuple[Any, str]], *, agency: bool
-) -> type:
-    """A strawberry object type whose fields all default to null."""
-    annotations: dict[str, Any] = {"agency": SourceAgency} if agency else {}
-    namespace: dict[str, Any] = {"__module__": __name__}
-    for attribute, (python_type, text) in fields.items():
-        annotations[attribute] = python_type | None
-        namespace[attribute] = strawberry.field(default=None, description=text or None)
-    namespace["__annotations__"] = annotations
-    return strawberry.type(type(name, (), namespace), description=description)
-
-
-@dataclass(frozen=True)
-class _RecordTypes:
-    """The GraphQL types of one dataset: its record type and its nested types by head."""
-
-    record: type
-    nested: Mapping[str, type]
-
-
-def _record_types(spec: DatasetSpec) -> _RecordTypes:
-    """The record type of a dataset, built from its catalog declaration."""
-    shape = _shape(spec)
-    view = view_of(spec.name)
-    by_name = {name: attribute for attribute, name in view.attributes.items()}
-    own: dict[str, tuple[Any, str]] = {}
-    groups: dict[str, dict[str, tuple[Any, str]]] = {}
-    for field_spec in spec.fields:
-        head, _, sub = by_name[field_spec.name].partition(".")
-        entry = (_python_type(field_spec), _description(field_spec))
-        if sub:
-            if head not in groups:
-                groups[head] = {}
-                own[head] = (None, "")  # keeps the field order; typed below
-            groups[head][sub] = entry
-        else:
-            own[head] = entry
-    nested: dict[str, type] = {}
-    for head, sub_fields in groups.items():
-        type_name, text = shape.nested[head]
-        nested[head] = _object_type(type_name, text, sub_fields, agency=False)
-        own[head] = (list[nested[head]], text)  # type: ignore[valid-type]
-    record = _object_type(shape.type_name, shape.description, own, agency=True)
-    return _RecordTypes(record, nested)
-
-
-def _shape(spec: DatasetSpec) -> GraphQLShape:
-    if spec.graphql is None:  # AgencyKindSpec refuses such a dataset
-        raise ValueError(f"{spec.name} has no GraphQL shape")
-    return spec.graphql
-
-
-def _present(types: _RecordTypes, view: DatasetView, record: ShapedRecord) -> Any:
+def _present(types: RecordTypes, view: DatasetView, record: ShapedRecord) -> Any:
     """The GraphQL object of a shaped record; denied values stay errors (resolved as null)."""
     values: dict[str, Any] = {}
     groups: dict[str, dict[str, str]] = {}
@@ -149,7 +64,7 @@ def _present(types: _RecordTypes, view: DatasetView, record: ShapedRecord) -> An
 
 
 def _records(
-    types: _RecordTypes,
+    types: RecordTypes,
     answer: DatasetAnswer | None,
     dataset: str,
     window: Window | None = None,
@@ -166,11 +81,11 @@ def _records(
     return [_present(types, view, row) for row in rows] + list(answer.failures)
 
 
-def _resolver(spec: DatasetSpec, types: _RecordTypes) -> Any:
+def _resolver(spec: DatasetSpec, types: RecordTypes) -> Any:
     """The ``Investigation`` field of one dataset: a list, one record, or a windowed list."""
     dataset = spec.name
     record_type = types.record
-    shape = _shape(spec)
+    shape = graphql_shape(spec)
     if not shape.many:
 
         def resolve_one(self: Any) -> Any:
@@ -217,8 +132,8 @@ def investigation_type() -> type:
         },
     }
     for spec in DATASETS.values():
-        shape = _shape(spec)
-        namespace[to_snake_case(shape.field)] = _resolver(spec, _record_types(spec))
+        shape = graphql_shape(spec)
+        namespace[to_snake_case(shape.field)] = _resolver(spec, record_types(spec))
     return strawberry.type(
         type("Investigation", (), namespace),
         description="What the agencies know of one subject, under one case.",
