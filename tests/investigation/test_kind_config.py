@@ -14,8 +14,11 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, insert
 
-from connectors.catalog import KINDS
+from connectors.catalog import KINDS, load_kind
+from connectors.conformance import run_conformance
 from connectors.demo import DemoWorld
+from connectors.registry import build_connector
+from connectors.sdk import AgencyIdentity, Subject
 from connectors.sql import read_only_sqlite_url
 from connectors.testing import RecordingConnector
 from gateway.app import create_app
@@ -137,6 +140,23 @@ async def test_a_configured_kind_is_planned_decided_fetched_and_shaped(
     assert request.datasets["pawnshop.pledges"].fields == frozenset(
         {"ticket_number", "item", "loan_amount", "pledged_on", "status"}
     )
+
+
+async def test_the_configured_kinds_connector_passes_the_conformance_suite(
+    tmp_path: Path, world: DemoWorld, pawnshop: None
+) -> None:
+    load_kind("tests.pawnshop_kind:KIND")
+    debtor = world.debtors[0]
+    identity = AgencyIdentity("pawnshop-jinding", "pawnshop", "焦作市金鼎典当行")
+    url = _pawnshop_database(tmp_path / "pawnshop.sqlite", debtor.subject.id_number)
+    connector = build_connector("pawnshop", identity, url)
+    broken = build_connector("pawnshop", identity, read_only_sqlite_url(tmp_path / "gone.sqlite"))
+    stranger = Subject.resident(world.debtors[1].subject.id_number)
+    try:
+        await run_conformance(connector, debtor.subject, stranger, broken=broken)
+    finally:
+        await connector.aclose()  # type: ignore[attr-defined]
+        await broken.aclose()  # type: ignore[attr-defined]
 
 
 def _refused(tmp_path: Path, sqlite_url: str, config: str) -> str:
