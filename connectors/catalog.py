@@ -1,296 +1,238 @@
-"""The catalog of datasets and their fields, declared once.
+"""The catalog of agency kinds, their datasets and fields: one registry.
 
-The gateway plans queries from it, policies name its fields, and the gateway's
-mask functions are chosen by each field's ``mask``. Nested fields use dotted
-names (``members.name``); a record carries them as a list of dicts under the
-first part (``{"members": [{"name": ...}]}``).
+An agency kind is one declarative unit, an :class:`AgencyKindSpec`: its name,
+its datasets with their fields, how each dataset appears in GraphQL, and the
+import path of its connector class. The built-in kinds live next to their
+connectors (``connectors/<kind>/kind.py``); an agency's own kind is loaded from
+the gateway's configuration by the same :func:`load_kind` (see README, "Adding an
+agency kind"). :data:`KINDS` holds every registered kind and refuses any other:
+the set of kinds is closed at run time. :data:`DATASETS` is a live, read-only view
+of every registered kind's datasets, by name.
+
+The gateway plans queries from the catalog, builds the ``Investigation`` GraphQL
+types from it, policies name its fields, and the gateway's mask functions are
+chosen by each field's ``mask``. Nested fields use dotted names (``members.name``);
+a record carries them as a list of dicts under the first part
+(``{"members": [{"name": ...}]}``).
 
 Value encodings (all JSON-safe, no floats): ``date`` is ``YYYY-MM-DD``;
 ``datetime`` is ISO 8601 with offset (``2023-05-01T21:13:00+08:00``); ``money`` is
-a string with two decimals (``"12345.67"``, ``"-80.00"``); ``int`` is an integer;
-``enum`` is one of the field's ``enum_values``.
+a string in yuan with two decimals (``"12345.67"``, ``"-80.00"``); ``decimal`` is
+a string with two decimals in the unit the field names (``"89.50"`` m², ``"12.50"``
+%); ``int`` is an integer; ``enum`` is one of the field's ``enum_values``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Literal, TypedDict
+import threading
+from collections.abc import Iterator, Mapping
+
+from connectors.dataset_spec import (
+    AgencyKind,
+    AgencyKindSpec,
+    DatasetSpec,
+    FieldSpec,
+    FieldType,
+    GraphQLShape,
+    MaskKind,
+    Sensitivity,
+    field_spec,
+    import_object,
+)
+from connectors.records import (
+    AllowanceRecord,
+    BankAccountRecord,
+    HouseholdMemberRecord,
+    HouseholdRecord,
+    LodgingRecord,
+    MarriageRecord,
+    TaxRefundRecord,
+)
 
 __all__ = [
+    "BUILTIN_KINDS",
     "DATASETS",
+    "KINDS",
     "AgencyKind",
+    "AgencyKindSpec",
     "AllowanceRecord",
     "BankAccountRecord",
     "DatasetSpec",
     "FieldSpec",
     "FieldType",
+    "GraphQLShape",
     "HouseholdMemberRecord",
     "HouseholdRecord",
+    "KindRegistry",
     "LodgingRecord",
     "MarriageRecord",
     "MaskKind",
     "Sensitivity",
     "TaxRefundRecord",
+    "UnknownAgencyKind",
+    "field_spec",
+    "load_kind",
 ]
 
-AgencyKind = Literal["bank", "tax", "civil_affairs", "public_security"]
-FieldType = Literal["string", "date", "datetime", "money", "int", "enum"]
-Sensitivity = Literal["low", "medium", "high"]
-MaskKind = Literal["account_number", "resident_id", "name", "address", "date_month"]
+BUILTIN_KINDS: tuple[str, ...] = (
+    "connectors.bank.kind:KIND",
+    "connectors.tax.kind:KIND",
+    "connectors.civil_affairs.kind:KIND",
+    "connectors.public_security.kind:KIND",
+    "connectors.real_estate.kind:KIND",
+    "connectors.provident_fund.kind:KIND",
+    "connectors.market_regulation.kind:KIND",
+)
+"""The kinds shipped with credgate, loaded exactly as an agency's own kind is."""
 
 
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
-    """One field of a dataset.
+class UnknownAgencyKind(ValueError):
+    """An agency kind that no registered :class:`AgencyKindSpec` declares."""
 
-    Attributes:
-        name: snake_case, dotted for a nested field (``members.name``).
-        type: How the value is encoded (see the module docstring).
-        sensitivity: Input to policies.
-        mask: The mask the gateway applies when a policy allows only ``readMasked``.
-        description: What the field holds, for schema docs.
-        enum_values: The allowed values of an ``enum`` field.
-        nullable: Whether the value may be ``None``.
+
+class KindRegistry:
+    """Every registered agency kind; the one place kinds are bound.
+
+    The built-in kinds are loaded on first use (their modules import the SDK,
+    which imports this one). Registering the same spec again is a no-op, so
+    a kind named in configuration may be loaded by every component that reads it.
     """
 
-    name: str
-    type: FieldType
-    sensitivity: Sensitivity
-    mask: MaskKind | None
-    description: str
-    enum_values: tuple[str, ...] = ()
-    nullable: bool = False
+    def __init__(self, builtin: tuple[str, ...] = ()) -> None:
+        self._builtin = builtin
+        self._kinds: dict[str, AgencyKindSpec] = {}
+        self._datasets: dict[str, DatasetSpec] = {}
+        self._lock = threading.RLock()
+        self._loaded = not builtin
+
+    def _ensure_builtin(self) -> None:
+        if self._loaded:
+            return
+        with self._lock:
+            if self._loaded:
+                return
+            self._loaded = True
+            for path in self._builtin:
+                self.register(_spec_at(path))
+
+    def register(self, spec: AgencyKindSpec) -> AgencyKindSpec:
+        """Add a kind; the same spec twice is fine.
+
+        Raises:
+            ValueError: another kind of that name, or a dataset or GraphQL name
+                another kind already uses.
+        """
+        self._ensure_builtin()
+        with self._lock:
+            known = self._kinds.get(spec.name)
+            if known is spec or known == spec:
+                return known
+            if known is not None:
+                raise ValueError(f"agency kind {spec.name} is registered already")
+            taken = {name for other in self._datasets.values() for name in _graphql_names(other)}
+            for dataset in spec.datasets:
+                clash = _graphql_names(dataset)
+                if dataset.name in self._datasets or clash & taken:
+                    raise ValueError(
+                        f"{spec.name}: dataset {dataset.name} or its GraphQL names "
+                        f"{sorted(clash & taken)} are taken by another kind"
+                    )
+                taken |= clash
+            self._kinds[spec.name] = spec
+            self._datasets.update((d.name, d) for d in spec.datasets)
+            return spec
+
+    def unregister(self, name: str) -> None:
+        """Remove a kind (tests that register a kind of their own clean up with it)."""
+        with self._lock:
+            spec = self._kinds.pop(name)
+            for dataset in spec.datasets:
+                del self._datasets[dataset.name]
+
+    def get(self, name: str) -> AgencyKindSpec:
+        """The kind of this name.
+
+        Raises:
+            UnknownAgencyKind: naming the kinds that do exist.
+        """
+        self._ensure_builtin()
+        try:
+            return self._kinds[name]
+        except KeyError:
+            known = ", ".join(sorted(self._kinds))
+            raise UnknownAgencyKind(f"unknown agency kind {name!r} (known: {known})") from None
+
+    def __contains__(self, name: object) -> bool:
+        self._ensure_builtin()
+        return name in self._kinds
+
+    def names(self) -> frozenset[str]:
+        """The names of every registered kind."""
+        self._ensure_builtin()
+        return frozenset(self._kinds)
+
+    def specs(self) -> tuple[AgencyKindSpec, ...]:
+        """Every registered kind, in registration order (built-ins first)."""
+        self._ensure_builtin()
+        return tuple(self._kinds.values())
+
+    def dataset_map(self) -> Mapping[str, DatasetSpec]:
+        """Every dataset by name, in registration order."""
+        self._ensure_builtin()
+        return self._datasets
 
 
-@dataclass(frozen=True, slots=True)
-class DatasetSpec:
-    """One dataset: which agency kind serves it and what its records hold.
+def _graphql_names(spec: DatasetSpec) -> set[str]:
+    shape = spec.graphql
+    if shape is None:
+        return set()
+    return {shape.field, shape.type_name, *(t for t, _ in shape.nested.values())}
 
-    Attributes:
-        name: ``<agency kind>.<dataset>``, e.g. ``bank.accounts``.
-        agency_kind: The kind of agency that serves it.
-        fields: Its fields, nested ones dotted.
-        record_type: The TypedDict describing one record.
-        time_field: The field that ``DatasetQuery.since/until`` filter on, if any.
-        description: What the dataset is, for schema docs.
+
+def _spec_at(path: str) -> AgencyKindSpec:
+    found = import_object(path)
+    if not isinstance(found, AgencyKindSpec):
+        raise ValueError(f"{path} is not an AgencyKindSpec")
+    return found
+
+
+def load_kind(path: str, name: str | None = None) -> AgencyKindSpec:
+    """Import the :class:`AgencyKindSpec` at ``package.module:NAME`` and register it.
+
+    Args:
+        path: Where the declaration is.
+        name: The kind it must declare, if the caller knows (a configuration key).
+
+    Raises:
+        ValueError: the path is malformed, does not import, does not name a spec (of
+            ``name``), or the spec clashes with a registered kind.
     """
-
-    name: str
-    agency_kind: AgencyKind
-    fields: tuple[FieldSpec, ...]
-    record_type: type
-    time_field: str | None = None
-    description: str = ""
-
-    @property
-    def field_names(self) -> frozenset[str]:
-        """The names of all fields, nested ones dotted."""
-        return frozenset(spec.name for spec in self.fields)
-
-    def field(self, name: str) -> FieldSpec:
-        """The spec of one field; ``KeyError`` if the dataset has no such field."""
-        for spec in self.fields:
-            if spec.name == name:
-                return spec
-        raise KeyError(name)
+    if path.count(":") != 1 or not all(path.partition(":")[::2]):
+        raise ValueError(f"{path!r} must be 'package.module:NAME'")
+    spec = _spec_at(path)
+    if name is not None and spec.name != name:
+        raise ValueError(f"{path} declares kind {spec.name!r}")
+    return KINDS.register(spec)
 
 
-class BankAccountRecord(TypedDict, total=False):
-    """A record of ``bank.accounts``."""
+class _DatasetView(Mapping[str, DatasetSpec]):
+    """A read-only, live view of the registered datasets."""
 
-    bank_name: str
-    branch: str
-    account_number: str
-    account_type: str
-    status: str
-    currency: str
-    balance: str
-    opened_on: str
+    def __getitem__(self, name: str) -> DatasetSpec:
+        return KINDS.dataset_map()[name]
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(KINDS.dataset_map()))
 
-class TaxRefundRecord(TypedDict, total=False):
-    """A record of ``tax.refunds``."""
+    def __len__(self) -> int:
+        return len(KINDS.dataset_map())
 
-    tax_year: int
-    tax_type: str
-    amount: str
-    refund_account: str
-    refund_bank: str
-    refund_date: str
-    status: str
+    def __repr__(self) -> str:
+        return f"DATASETS({sorted(self)})"
 
 
-class MarriageRecord(TypedDict, total=False):
-    """A record of ``civil_affairs.marriages``: one registration (marriage or divorce)."""
+KINDS = KindRegistry(BUILTIN_KINDS)
+"""Every registered agency kind."""
 
-    status: str
-    registered_on: str
-    office: str
-    spouse_name: str
-    spouse_id_number: str
-
-
-class AllowanceRecord(TypedDict, total=False):
-    """A record of ``civil_affairs.allowances``."""
-
-    program: str
-    monthly_amount: str
-    start_date: str
-    end_date: str | None
-    status: str
-
-
-class HouseholdMemberRecord(TypedDict, total=False):
-    """One member inside a ``public_security.household`` record."""
-
-    name: str
-    relation: str
-    id_number: str
-    birth_date: str
-
-
-class HouseholdRecord(TypedDict, total=False):
-    """A record of ``public_security.household`` (at most one per subject)."""
-
-    household_number: str
-    address: str
-    head_name: str
-    members: list[HouseholdMemberRecord]
-
-
-class LodgingRecord(TypedDict, total=False):
-    """A record of ``public_security.lodging``."""
-
-    hotel: str
-    city: str
-    address: str
-    check_in: str
-    check_out: str | None
-
-
-def _f(
-    name: str,
-    type_: FieldType,
-    sensitivity: Sensitivity,
-    description: str,
-    *,
-    mask: MaskKind | None = None,
-    enum: tuple[str, ...] = (),
-    nullable: bool = False,
-) -> FieldSpec:
-    return FieldSpec(name, type_, sensitivity, mask, description, enum, nullable)
-
-
-_BANK_ACCOUNTS = DatasetSpec(
-    "bank.accounts",
-    "bank",
-    (
-        _f("bank_name", "string", "low", "Bank, e.g. 中国工商银行"),
-        _f("branch", "string", "low", "Branch that opened the account"),
-        _f("account_number", "string", "high", "Account or card number", mask="account_number"),
-        _f(
-            "account_type",
-            "enum",
-            "low",
-            "Kind of account: debit card, credit card, time deposit, corporate current",
-            enum=("debit", "credit", "deposit", "current"),
-        ),
-        _f(
-            "status",
-            "enum",
-            "medium",
-            "Account status",
-            enum=("normal", "frozen", "dormant", "closed"),
-        ),
-        _f("currency", "string", "low", "ISO 4217 currency code"),
-        _f("balance", "money", "high", "Balance; negative for credit debt"),
-        _f("opened_on", "date", "low", "Date the account was opened"),
-    ),
-    BankAccountRecord,
-    description="Accounts held by the subject",
-)
-
-_TAX_REFUNDS = DatasetSpec(
-    "tax.refunds",
-    "tax",
-    (
-        _f("tax_year", "int", "low", "Tax year the refund belongs to"),
-        _f("tax_type", "string", "low", "Tax, e.g. 个人所得税, 增值税"),
-        _f("amount", "money", "high", "Refund amount"),
-        _f("refund_account", "string", "high", "Account paid into", mask="account_number"),
-        _f("refund_bank", "string", "medium", "Bank of the refund account"),
-        _f("refund_date", "date", "low", "Date paid or due"),
-        _f("status", "enum", "low", "Refund status", enum=("pending", "paid", "rejected")),
-    ),
-    TaxRefundRecord,
-    description="Tax refunds due or paid to the subject",
-)
-
-_MARRIAGES = DatasetSpec(
-    "civil_affairs.marriages",
-    "civil_affairs",
-    (
-        _f("status", "enum", "low", "What was registered", enum=("married", "divorced")),
-        _f("registered_on", "date", "low", "Registration date"),
-        _f("office", "string", "low", "Registration office"),
-        _f("spouse_name", "string", "medium", "Name of the (former) spouse", mask="name"),
-        _f("spouse_id_number", "string", "high", "Spouse's ID number", mask="resident_id"),
-    ),
-    MarriageRecord,
-    description="Marriage and divorce registrations",
-)
-
-_ALLOWANCES = DatasetSpec(
-    "civil_affairs.allowances",
-    "civil_affairs",
-    (
-        _f("program", "string", "medium", "Programme, e.g. 城市最低生活保障"),
-        _f("monthly_amount", "money", "medium", "Monthly amount"),
-        _f("start_date", "date", "low", "First month paid"),
-        _f("end_date", "date", "low", "Last month paid; null while running", nullable=True),
-        _f("status", "enum", "low", "Allowance status", enum=("active", "suspended", "ended")),
-    ),
-    AllowanceRecord,
-    description="Social assistance paid to the subject",
-)
-
-_HOUSEHOLD = DatasetSpec(
-    "public_security.household",
-    "public_security",
-    (
-        _f("household_number", "string", "medium", "Household register number (户号)"),
-        _f("address", "string", "high", "Registered address", mask="address"),
-        _f("head_name", "string", "medium", "Head of household", mask="name"),
-        _f("members.name", "string", "medium", "Member name", mask="name"),
-        _f("members.relation", "string", "low", "Relation to the head, e.g. 配偶"),
-        _f("members.id_number", "string", "high", "Member ID number", mask="resident_id"),
-        _f("members.birth_date", "date", "medium", "Member birth date", mask="date_month"),
-    ),
-    HouseholdRecord,
-    description="The household (户口) the subject is registered in",
-)
-
-_LODGING = DatasetSpec(
-    "public_security.lodging",
-    "public_security",
-    (
-        _f("hotel", "string", "medium", "Hotel name"),
-        _f("city", "string", "low", "City"),
-        _f("address", "string", "medium", "Hotel address", mask="address"),
-        _f("check_in", "datetime", "medium", "Check-in time"),
-        _f("check_out", "datetime", "medium", "Check-out time", nullable=True),
-    ),
-    LodgingRecord,
-    time_field="check_in",
-    description="Hotel stays registered by the subject",
-)
-
-DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
-    {
-        spec.name: spec
-        for spec in (_BANK_ACCOUNTS, _TAX_REFUNDS, _MARRIAGES, _ALLOWANCES, _HOUSEHOLD, _LODGING)
-    }
-)
-"""Every dataset, by name."""
+DATASETS: Mapping[str, DatasetSpec] = _DatasetView()
+"""Every dataset of every registered kind, by name."""

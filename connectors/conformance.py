@@ -317,8 +317,8 @@ def _assert_encoded(dataset: str, spec: FieldSpec, value: JSONValue) -> None:
     else:
         if not isinstance(value, str):
             raise AssertionError(f"{where}: not a string")
-        if spec.type == "money":
-            _require(_MONEY.fullmatch(value), f"{where}: money must be a two-decimal string")
+        if spec.type in ("money", "decimal"):
+            _require(_MONEY.fullmatch(value), f"{where}: {spec.type} must be a two-decimal string")
         elif spec.type == "date":
             _require(datetime.date.fromisoformat(value).isoformat() == value, f"{where}: not ISO")
         elif spec.type == "datetime":

@@ -1,4 +1,4 @@
-"""The six demo agencies of Jiaozuo, seeded deterministically from one number.
+"""The nine demo agencies of Jiaozuo, seeded deterministically from one number.
 
 :func:`seed_demo_agencies` writes one SQLite database per agency (agencies own
 separate data) and returns a :class:`DemoWorld` telling the gateway what is in
@@ -25,10 +25,13 @@ from connectors.demo_people import (
     generate_population,
     seeded_random,
 )
+from connectors.market_regulation.demo_data import seed_market_regulation
+from connectors.provident_fund.demo_data import seed_provident_fund
 from connectors.public_security.demo_data import seed_public_security
+from connectors.real_estate.demo_data import seed_real_estate
 from connectors.registry import build_connector
-from connectors.sdk import AgencyIdentity, Subject
-from connectors.sql import SqlConnector, read_only_sqlite_url
+from connectors.sdk import AgencyIdentity, Connector, Subject
+from connectors.sql import read_only_sqlite_url
 from connectors.tax.demo_data import seed_tax
 
 __all__ = [
@@ -51,6 +54,9 @@ DEMO_AGENCIES: tuple[AgencyIdentity, ...] = (
     AgencyIdentity("tax-jiaozuo", "tax", "国家税务总局焦作市税务局"),
     AgencyIdentity("civil-affairs-jiaozuo", "civil_affairs", "焦作市民政局"),
     AgencyIdentity("public-security-jiaozuo", "public_security", "焦作市公安局"),
+    AgencyIdentity("real-estate-jiaozuo", "real_estate", "焦作市不动产登记中心"),
+    AgencyIdentity("provident-fund-jiaozuo", "provident_fund", "焦作市住房公积金管理中心"),
+    AgencyIdentity("market-regulation-jiaozuo", "market_regulation", "焦作市市场监督管理局"),
 )
 
 
@@ -83,7 +89,7 @@ class DemoAgency:
         """The agency kind, e.g. ``bank``."""
         return self.identity.kind
 
-    def build_connector(self) -> SqlConnector:
+    def build_connector(self) -> Connector:
         """A connector over this agency's database; close it when done."""
         return build_connector(self.identity.kind, self.identity, self.database_url)
 
@@ -140,6 +146,8 @@ _PERSON_DATASETS = frozenset(
         "civil_affairs.marriages",
         "public_security.household",
         "public_security.lodging",
+        "real_estate.rights",
+        "provident_fund.accounts",
     }
 )
 _DEBTOR_COUNT = 5
@@ -148,7 +156,7 @@ _DEBTOR_COUNT = 5
 def seed_demo_agencies(
     data_dir: Path, *, seed: int = DEFAULT_SEED, today: datetime.date | None = None
 ) -> DemoWorld:
-    """Create ``data_dir/agencies/<agency_id>.sqlite`` for the six demo agencies.
+    """Create ``data_dir/agencies/<agency_id>.sqlite`` for the nine demo agencies.
 
     A second call with the same arguments rewrites the same rows (tables are
     dropped and recreated), never adding to them. People and identifiers depend
@@ -172,6 +180,21 @@ def seed_demo_agencies(
     bank_plan[firm.uscc] = tuple(sorted(chooser.sample(banks, 2)))
     receivers = frozenset({people[0].id_number, people[3].id_number})
     person_ids = frozenset(p.id_number for p in people)
+    ids = [p.id_number for p in people]
+    # Every person debtor owns a home and has a fund account; the richest debtor
+    # also a mortgage, a seal by another court, equity, posts, a car and a passport.
+    property_plan = {
+        "owners": person_ids,
+        "mortgaged": frozenset({ids[0], ids[2]}),
+        "sealed": frozenset({ids[0], ids[3]}),
+    }
+    company_plan = {
+        "shareholders": frozenset({ids[0], ids[1], ids[3]}),
+        "officers": frozenset({ids[0], ids[2], ids[4]}),
+    }
+    drivers = frozenset({ids[0], ids[1], ids[4]})
+    passport_holders = frozenset({ids[0], ids[2]})
+    found: dict[str, set[str]] = {}
 
     directory = data_dir / "agencies"
     directory.mkdir(parents=True, exist_ok=True)
@@ -190,8 +213,24 @@ def seed_demo_agencies(
                 seed_tax(engine, population, accounts, person_ids | {firm.uscc}, rng, today)
             elif identity.kind == "civil_affairs":
                 seed_civil_affairs(engine, population, receivers, rng, today)
+            elif identity.kind == "public_security":
+                found |= seed_public_security(
+                    engine,
+                    population,
+                    person_ids,
+                    rng,
+                    today,
+                    drivers=drivers,
+                    passport_holders=passport_holders,
+                )
+            elif identity.kind == "real_estate":
+                found |= seed_real_estate(engine, population, property_plan, rng, today)
+            elif identity.kind == "provident_fund":
+                found["provident_fund.accounts"] = seed_provident_fund(
+                    engine, population, person_ids, rng, today
+                )
             else:
-                seed_public_security(engine, population, person_ids, rng, today)
+                found |= seed_market_regulation(engine, population, company_plan, rng, today)
         finally:
             engine.dispose()
         agencies.append(DemoAgency(identity, read_only_sqlite_url(path), path))
@@ -207,9 +246,13 @@ def seed_demo_agencies(
                 "tax-jiaozuo",
                 "civil-affairs-jiaozuo",
                 "public-security-jiaozuo",
+                "real-estate-jiaozuo",
+                "provident-fund-jiaozuo",
+                "market-regulation-jiaozuo",
             ),
             _PERSON_DATASETS
-            | ({"civil_affairs.allowances"} if p.id_number in receivers else set()),
+            | ({"civil_affairs.allowances"} if p.id_number in receivers else set())
+            | {name for name, holders in found.items() if p.id_number in holders},
         )
         for index, p in enumerate(people)
     ]

@@ -1,7 +1,9 @@
-"""The connector class for each agency kind, and a factory.
+"""Build the connector of an agency from its kind's declaration.
 
-A plain dict binds kinds to classes; third-party connectors would come in
-through entry points, which the demo does not need.
+Each :class:`~connectors.catalog.AgencyKindSpec` names its connector class by
+import path; this module imports it where the connector runs (in-process demo
+agencies, ``credgate connector serve``) and builds it as
+``Class(identity, database_url)``.
 """
 
 from __future__ import annotations
@@ -9,45 +11,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from connectors.bank import BankConnector
 from connectors.bank.adapter import ASSETS as BANK_ASSETS
-from connectors.civil_affairs import CivilAffairsConnector
+from connectors.catalog import KINDS
 from connectors.control_ledger import AssetBinding, ControlledConnector, MeasureLedger
-from connectors.public_security import PublicSecurityConnector
-from connectors.sdk import AgencyIdentity
-from connectors.sql import SqlConnector
-from connectors.tax import TaxConnector
+from connectors.sdk import AgencyIdentity, Connector
 
-__all__ = ["ASSET_BINDINGS", "CONNECTOR_CLASSES", "build_connector", "build_controlled"]
-
-CONNECTOR_CLASSES: Mapping[str, type[SqlConnector]] = MappingProxyType(
-    {
-        "bank": BankConnector,
-        "tax": TaxConnector,
-        "civil_affairs": CivilAffairsConnector,
-        "public_security": PublicSecurityConnector,
-    }
-)
-"""Agency kind to the class of its SQL connector."""
+__all__ = ["ASSET_BINDINGS", "build_connector", "build_controlled"]
 
 ASSET_BINDINGS: Mapping[str, Mapping[str, AssetBinding]] = MappingProxyType({"bank": BANK_ASSETS})
 """Agency kind to how its tables hold the assets measures act on (kinds that take measures)."""
 
 
-def build_connector(kind: str, identity: AgencyIdentity, database_url: str) -> SqlConnector:
+def build_connector(kind: str, identity: AgencyIdentity, database_url: str) -> Connector:
     """A connector for an agency of ``kind`` over the database at ``database_url``.
 
     Raises:
-        KeyError: no connector class for ``kind``.
-        ValueError: ``identity.kind`` is not ``kind``.
+        UnknownAgencyKind: ``kind`` is not registered.
+        ValueError: ``identity.kind`` is not ``kind``, or the kind's connector class
+            does not import or is not a Connector.
     """
-    try:
-        connector_class = CONNECTOR_CLASSES[kind]
-    except KeyError:
-        raise KeyError(f"no connector for agency kind {kind!r}") from None
+    spec = KINDS.get(kind)
     if identity.kind != kind:
         raise ValueError(f"identity {identity.id} is of kind {identity.kind}, not {kind}")
-    return connector_class(identity, database_url)
+    connector = spec.connector_class()(identity, database_url)
+    if not isinstance(connector, Connector):
+        raise ValueError(f"{spec.connector} does not implement the Connector protocol")
+    return connector
 
 
 def build_controlled(

@@ -16,12 +16,15 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from connectors.catalog import (
     DATASETS,
+    KINDS,
     AgencyKind,
+    AgencyKindSpec,
     AllowanceRecord,
     BankAccountRecord,
     DatasetSpec,
     FieldSpec,
     FieldType,
+    GraphQLShape,
     HouseholdMemberRecord,
     HouseholdRecord,
     LodgingRecord,
@@ -29,6 +32,8 @@ from connectors.catalog import (
     MaskKind,
     Sensitivity,
     TaxRefundRecord,
+    UnknownAgencyKind,
+    load_kind,
 )
 from connectors.control import (
     ASSET_CLASSES,
@@ -58,9 +63,11 @@ __all__ = [
     "ASSET_CLASSES",
     "CONTROLLED_DATASETS",
     "DATASETS",
+    "KINDS",
     "MEASURE_KINDS",
     "AgencyIdentity",
     "AgencyKind",
+    "AgencyKindSpec",
     "AgencyRejected",
     "AgencyTimeout",
     "AgencyUnavailable",
@@ -78,6 +85,7 @@ __all__ = [
     "FetchResult",
     "FieldSpec",
     "FieldType",
+    "GraphQLShape",
     "HouseholdMemberRecord",
     "HouseholdRecord",
     "IdType",
@@ -97,7 +105,9 @@ __all__ = [
     "Sensitivity",
     "Subject",
     "TaxRefundRecord",
+    "UnknownAgencyKind",
     "ensure_served",
+    "load_kind",
     "parse_subject",
     "project_record",
 ]
@@ -108,20 +118,21 @@ JSONValue: TypeAlias = "str | int | bool | list[JSONValue] | dict[str, JSONValue
 Record: TypeAlias = dict[str, JSONValue]
 """One record of a dataset; see the dataset's TypedDict in the catalog for its fields."""
 
-AGENCY_KINDS: frozenset[str] = frozenset({"bank", "tax", "civil_affairs", "public_security"})
-
 
 @dataclass(frozen=True, slots=True)
 class AgencyIdentity:
-    """Who answers: ``id`` like ``"bank-icbc"``, ``kind`` like ``"bank"``, Chinese ``name``."""
+    """Who answers: ``id`` like ``"bank-icbc"``, ``kind`` like ``"bank"``, Chinese ``name``.
+
+    Raises:
+        UnknownAgencyKind: ``kind`` is not a registered kind (see :data:`KINDS`).
+    """
 
     id: str
     kind: AgencyKind
     name: str
 
     def __post_init__(self) -> None:
-        if self.kind not in AGENCY_KINDS:
-            raise ValueError(f"unknown agency kind {self.kind!r}")
+        KINDS.get(self.kind)  # The set of kinds is closed: refuse any other.
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from connectors.catalog import KINDS
 from connectors.demo import DEMO_AGENCIES
 from connectors.registry import ASSET_BINDINGS, build_connector, build_controlled
-from connectors.sdk import AGENCY_KINDS, AgencyIdentity, Connector
+from connectors.sdk import AgencyIdentity, Connector
 from connectors.sql import read_only_sqlite_url
 from gateway.errors import ConfigError
 from gateway.remote_agencies import REMOTE_KEYS, RemoteSettings, parse_remote, remote_connector
@@ -143,8 +144,13 @@ def agency_configs(settings: Settings) -> list[AgencyConfig]:
                 where, f"agencies.{agency_id}.deadline_s must be in (0, {_MAX_DEADLINE_S:g}]"
             )
         kind = _optional_str(raw, "kind", agency_id, where)
-        if kind is not None and kind not in AGENCY_KINDS:
-            raise ConfigError(where, f"agencies.{agency_id}.kind must be one of {AGENCY_KINDS}")
+        if kind is not None and kind not in KINDS:
+            known = ", ".join(sorted(KINDS.names()))
+            raise ConfigError(
+                where,
+                f"agencies.{agency_id}.kind {kind!r} is not a known agency kind ({known}); "
+                "an agency's own kind is declared under [kinds]",
+            )
         configs.append(
             AgencyConfig(
                 id=str(agency_id),
@@ -186,7 +192,7 @@ def _connector_for(
     name = config.name or (demo.name if demo else None)
     if kind is None or name is None:
         raise ConfigError(where, f"[agencies.{config.id}] needs kind and name")
-    identity = AgencyIdentity(config.id, kind, name)  # type: ignore[arg-type]  # kind checked
+    identity = AgencyIdentity(config.id, kind, name)
     if config.remote is not None:
         return remote_connector(identity, config.remote, config.deadline_s, settings)
     url = config.database_url
@@ -200,9 +206,12 @@ def _connector_for(
         url = read_only_sqlite_url(path)
         # The agency's own tables stay read-only; its measures ledger sits beside them.
         ledger = ledger or f"sqlite:///{path.with_suffix('.measures.sqlite')}"
-    if ledger is not None and kind in ASSET_BINDINGS:
-        return build_controlled(kind, identity, url, ledger)
-    return build_connector(kind, identity, url)
+    try:
+        if ledger is not None and kind in ASSET_BINDINGS:
+            return build_controlled(kind, identity, url, ledger)
+        return build_connector(kind, identity, url)
+    except ValueError as error:
+        raise ConfigError(where, f"[agencies.{config.id}]: {error}") from None
 
 
 def _optional_str(raw: Mapping[str, Any], key: str, agency_id: str, where: object) -> str | None:

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from gateway.auth.routes import TokenEndpoint, authorization_server_metadata
 from gateway.db import read_connection, run_sync
 from gateway.graphql_endpoint import GraphQLEndpoint, json_response
+from gateway.kind_config import load_configured_kinds
 from gateway.middleware.body_limit import BodyLimitMiddleware
 from gateway.middleware.request_context import RequestContextMiddleware
 from gateway.schema import build_schema
@@ -39,6 +40,7 @@ async def _database_ready(services: Services) -> tuple[bool, str]:
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """Build the gateway app; fails fast (ConfigError, DatabaseBehind) on a broken setup."""
+    load_configured_kinds(settings)  # The schema's investigation types come from the kinds.
     services = services or build_services(settings)
     schema = build_schema(settings.graphql)
 

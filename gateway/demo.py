@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from connectors.demo import DEMO_AGENCIES
 from gateway import migrate
 from gateway.auth import scopes
 from gateway.auth.clients import ClientRegistration, ClientStore, verify_secret
@@ -122,14 +123,8 @@ DEMO_SEEDERS: list[DemoSeeder] = []
 DEMO_SEEDERS.append(demo_case_seeder(DEMO_COURT_ID, DEMO_OFFICER_ID))
 # The dishonest-debtor list, some of those cases' respondents on it (issue 6).
 DEMO_SEEDERS.append(demo_list_seeder(DEMO_COURT_ID, DEMO_OFFICER_ID))
-DEMO_AGENCY_IDS: list[str] = [
-    "bank-icbc",
-    "bank-ccb",
-    "bank-abc",
-    "tax-jiaozuo",
-    "civil-affairs-jiaozuo",
-    "public-security-jiaozuo",
-]
+# One OAuth client per demo agency (the list look-ups and sanction reports).
+DEMO_AGENCY_IDS: list[str] = [identity.id for identity in DEMO_AGENCIES]
 
 
 def _write_config(data_dir: Path, port: int) -> Path:

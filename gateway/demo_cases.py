@@ -1,6 +1,6 @@
 """The demo's agencies and enforcement cases, built on the connectors' demo world.
 
-The seeder writes the six demo agency databases under ``DATA_DIR/agencies/``
+The seeder writes the nine demo agency databases under ``DATA_DIR/agencies/``
 (read by the embedded connectors, see gateway.agencies) and files one case per
 demo judgment debtor. Most are open cases of the demo officer's court with the
 demo officer assigned; one is closed and one belongs to another court, so each
@@ -36,7 +36,18 @@ INVESTIGATION_QUERY = (
     "marriageRecords { status registeredOn office spouseName spouseIdNumber } "
     "allowanceRecords { program monthlyAmount startDate status } "
     "household { householdNumber address headName members { name relation idNumber birthDate } } "
-    "lodgingRecords { hotel city checkIn checkOut } } }"
+    "lodgingRecords { hotel city checkIn checkOut } "
+    "vehicles { plate brandModel vin vehicleType registeredOn status } "
+    "passports { documentNumber documentType issuedOn expiresOn status } "
+    "realEstateRights { certificateNumber unitNumber location rightType use area ownership "
+    "share registeredOn status } "
+    "realEstateMortgages { mortgageNumber certificateNumber mortgagee securedAmount termEnd "
+    "status } "
+    "realEstateSeals { certificateNumber sealingCourt documentNumber sealType sealedUntil "
+    "status } "
+    "providentFundAccounts { accountNumber employer balance monthlyDeposit status } "
+    "equityHoldings { holdingId companyName creditCode sharePercent subscribedCapital status } "
+    "companyPosts { companyName creditCode post appointedOn companyStatus } } }"
 )
 """A query asking every dataset; demo.json and the benchmark use it."""
 

@@ -1,4 +1,4 @@
-"""``credgate demo --remote``: the six demo agencies as separate connector services.
+"""``credgate demo --remote``: the nine demo agencies as separate connector services.
 
 Each demo agency runs ``credgate connector serve`` in its own process on a
 loopback port, over its own SQLite file (``DATA_DIR/agencies/<id>.sqlite``) and

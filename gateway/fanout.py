@@ -204,7 +204,7 @@ def decode_value(spec: FieldSpec, value: object) -> object:
         if moment.tzinfo is None:
             raise ValueError(f"{spec.name} has no UTC offset")
         return moment
-    if spec.type == "money" and not _MONEY.match(value):
+    if spec.type in ("money", "decimal") and not _MONEY.match(value):
         raise ValueError(spec.name)
     if spec.type == "enum" and value not in spec.enum_values:
         raise ValueError(spec.name)

@@ -22,6 +22,7 @@ __all__ = [
     "mask_account_number",
     "mask_address",
     "mask_date_month",
+    "mask_document_number",
     "mask_name",
     "mask_resident_id",
 ]
@@ -104,6 +105,18 @@ def mask_date_month(value: str) -> str:
     return match.group(1) if match else _HIDDEN_TAIL
 
 
+def mask_document_number(value: str) -> str:
+    """Keep the last four characters: ``LSVAM4187C2184467`` → ``*************4467``.
+
+    Enough to match a VIN or passport number the officer already holds; the
+    rest (maker, series, issuing batch) is hidden.
+    """
+    compact = "".join(value.split()).upper()
+    if len(compact) <= 4:
+        return HIDDEN * len(compact)
+    return HIDDEN * (len(compact) - 4) + compact[-4:]
+
+
 MASKS: Mapping[MaskKind, Callable[[str], str]] = MappingProxyType(
     {
         "account_number": mask_account_number,
@@ -111,6 +124,7 @@ MASKS: Mapping[MaskKind, Callable[[str], str]] = MappingProxyType(
         "name": mask_name,
         "address": mask_address,
         "date_month": mask_date_month,
+        "document_number": mask_document_number,
     }
 )
 """The function for each mask kind of the catalog."""

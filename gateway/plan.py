@@ -3,9 +3,10 @@
 The GraphQL types of an investigation mirror the catalog (:mod:`connectors.catalog`):
 each dataset is one field of ``Investigation`` and each catalog field one field of
 its record type, named in camelCase (``opened_on`` → ``openedOn``), with the few
-renames an officer reads better (``bank_name`` → ``bank``). :data:`VIEWS` holds
-that mapping once; :func:`plan_from_selection` walks the selection set (fragments,
-inline fragments, aliases, ``@skip``/``@include``) and keeps only what is asked.
+renames an officer reads better (``bank_name`` → ``bank``), as each dataset's
+``GraphQLShape`` declares. :func:`views` derives that mapping from the catalog;
+:func:`plan_from_selection` walks the selection set (fragments, inline
+fragments, aliases, ``@skip``/``@include``) and keeps only what is asked.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from functools import cached_property
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 from strawberry.utils.str_converters import to_camel_case
 
-from connectors.sdk import DATASETS
+from connectors.sdk import DATASETS, DatasetSpec
 from gateway.field_policy import FieldRef
 
-__all__ = ["VIEWS", "DatasetView", "Plan", "Window", "plan_from_selection", "view_of"]
+__all__ = ["DatasetView", "Plan", "Window", "plan_from_selection", "view_of", "views"]
 
 
 @dataclass(frozen=True)
@@ -50,29 +51,39 @@ class DatasetView:
         }
 
 
-def _view(
-    graphql_field: str, dataset: str, renames: Mapping[str, str] | None = None, many: bool = True
-) -> DatasetView:
-    names = sorted(DATASETS[dataset].field_names)
-    renames = renames or {}
-    return DatasetView(graphql_field, dataset, {renames.get(n, n): n for n in names}, many)
+_views: dict[str, tuple[DatasetSpec, DatasetView]] = {}
 
 
-VIEWS: tuple[DatasetView, ...] = (
-    _view("bankAccounts", "bank.accounts", {"bank_name": "bank"}),
-    _view("taxRefunds", "tax.refunds"),
-    _view("marriageRecords", "civil_affairs.marriages"),
-    _view("allowanceRecords", "civil_affairs.allowances"),
-    _view("household", "public_security.household", many=False),
-    _view("lodgingRecords", "public_security.lodging"),
-)
-_BY_FIELD = {view.field: view for view in VIEWS}
-_BY_DATASET = {view.dataset: view for view in VIEWS}
+def _view(spec: DatasetSpec) -> DatasetView:
+    """The view of a dataset, from its catalog declaration (built once per spec)."""
+    known = _views.get(spec.name)
+    if known is not None and known[0] is spec:
+        return known[1]
+    shape = spec.graphql
+    if shape is None:
+        raise KeyError(spec.name)
+    names = sorted(spec.field_names)
+    renames = shape.renames
+    view = DatasetView(shape.field, spec.name, {renames.get(n, n): n for n in names}, shape.many)
+    _views[spec.name] = (spec, view)
+    return view
+
+
+def views() -> tuple[DatasetView, ...]:
+    """The view of every registered dataset, in registration order."""
+    return tuple(_view(spec) for spec in DATASETS.values())
 
 
 def view_of(dataset: str) -> DatasetView:
     """The GraphQL view of a dataset; ``KeyError`` if it has none."""
-    return _BY_DATASET[dataset]
+    return _view(DATASETS[dataset])
+
+
+def _view_by_field(graphql_field: str) -> DatasetView | None:
+    for view in views():
+        if view.field == graphql_field:
+            return view
+    return None
 
 
 @dataclass(frozen=True)
@@ -141,7 +152,7 @@ def plan_from_selection(selected: Iterable[Selection]) -> Plan:
     distinct: dict[str, set[Window]] = {}
     for root in _fields(selected):
         for child in _fields(root.selections):
-            view = _BY_FIELD.get(child.name)
+            view = _view_by_field(child.name)
             if view is None:
                 continue
             paths = view.graphql_paths

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import cedarpy
 
-from connectors.catalog import DATASETS
+from connectors.catalog import DATASETS, KINDS
 from gateway.errors import ConfigError
 from gateway.policy_source import (
     Statement,
@@ -35,7 +35,6 @@ from gateway.policy_source import (
 
 SCHEMA_FILE = "schema.cedarschema"
 GATEWAY_FILE = "gateway.cedar"
-AGENCY_KINDS = frozenset(spec.agency_kind for spec in DATASETS.values())
 MAX_RECORD_AGE = "maxRecordAgeDays"
 """Annotation on a permit: how many days old a time-stamped record may be."""
 
@@ -204,7 +203,7 @@ def _scope_problems(policy: dict[str, Any], owner: str) -> list[str]:
             reasons.append(f"names no {named[0].lower()} of the catalog: {entity['id']!r}")
     for text in string_literals(policy):
         other = text.split(".", 1)[0]
-        if other in AGENCY_KINDS and other != owner:
+        if other in KINDS and other != owner:
             reasons.append(f"speaks of another agency's fields: {text!r}")
     if not confines_to_agency(policy, owner):
         reasons.append(
@@ -217,7 +216,7 @@ def _scope_problems(policy: dict[str, Any], owner: str) -> list[str]:
 
 def _in_catalog(kind: str, entity_id: str) -> bool:
     if kind == "Agency":
-        return entity_id in AGENCY_KINDS
+        return entity_id in KINDS
     if kind == "Dataset":
         return entity_id in DATASETS
     dataset, _, name = entity_id.rpartition(".")
@@ -232,8 +231,8 @@ def _read_policy_file(
     reading: _Reading, schema: cedarpy.Schema | None, path: Path, source: bytes
 ) -> None:
     owner = path.stem
-    if owner != "gateway" and owner not in AGENCY_KINDS:
-        kinds = ", ".join(sorted(AGENCY_KINDS))
+    if owner != "gateway" and owner not in KINDS:
+        kinds = ", ".join(sorted(KINDS.names()))
         reason = f"unknown policy file: expected gateway.cedar or <agency kind>.cedar ({kinds})"
         reading.problems.append(PolicyProblem(path, 1, reason))
         return

@@ -27,6 +27,7 @@ from gateway.db import create_db_engine
 from gateway.errors import ConfigError
 from gateway.field_policy import FieldPolicy
 from gateway.keys import KeySet, load_keys
+from gateway.kind_config import load_configured_kinds
 from gateway.measures.store import MeasureStore
 from gateway.policy import load_field_policy
 from gateway.settings import Settings
@@ -80,6 +81,8 @@ def build_services(settings: Settings, *, check_migrations: bool = True) -> Serv
         ConfigError: a key or config file is missing or broken.
         DatabaseBehind: the database needs `credgate db upgrade`.
     """
+    # Before policies and agencies: both may speak of an agency's own kind.
+    load_configured_kinds(settings)
     keys = load_keys(settings.keys_dir)
     engine = create_db_engine(settings.database_url)
     if check_migrations:

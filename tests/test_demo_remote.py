@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from connectors.demo import DEMO_AGENCIES
 from gateway.app import create_app
 from gateway.demo import prepare_demo
 from gateway.demo_remote import DemoConnector, remote_demo_agencies
@@ -47,7 +48,10 @@ async def test_remote_demo_agencies_answer_and_one_can_stop(tmp_path: Path) -> N
     officer = setup.clients["officer"]
     example = setup.extra["investigation_example"]
     processes: list[DemoConnector] = []
-    with remote_demo_agencies(setup.settings, _free_run(6)) as (settings, connectors):
+    with remote_demo_agencies(setup.settings, _free_run(len(DEMO_AGENCIES))) as (
+        settings,
+        connectors,
+    ):
         processes = connectors
         app = create_app(settings)
         transport = httpx.ASGITransport(app=app)
@@ -65,7 +69,7 @@ async def test_remote_demo_agencies_answer_and_one_can_stop(tmp_path: Path) -> N
             )
             listed = agencies.json()["data"]["agencies"]
             assert {a["transport"] for a in listed} == {"http"}
-            assert len(listed) == 6
+            assert len(listed) == len(DEMO_AGENCIES) == 9
 
             whole = await _investigate(http, token, example)
             assert "errors" not in whole, whole.get("errors")

@@ -13,6 +13,7 @@ from gateway.masks import (
     mask_account_number,
     mask_address,
     mask_date_month,
+    mask_document_number,
     mask_name,
     mask_resident_id,
 )
@@ -101,3 +102,15 @@ def test_apply_mask_hides_non_strings_and_keeps_null() -> None:
     assert apply_mask("account_number", 6222021234567890) == "****"
     with pytest.raises(KeyError):
         apply_mask("phone", "13800000000")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("LSVAM4187C2184467", "*************4467"),
+        ("e 1234 5678", "*****5678"),
+        ("1234", "****"),
+    ],
+)
+def test_document_numbers_keep_the_last_four_characters(value: str, masked: str) -> None:
+    assert mask_document_number(value) == masked

@@ -135,17 +135,17 @@ def test_check_names_file_line_and_reason(
 def test_check_passes_on_the_shipped_policies(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = _check(DEFAULT_POLICY_DIR, capsys)
     assert code == 0
-    assert "18 policies, all sound (sha256 " in out[-1]
+    assert "30 policies, all sound (sha256 " in out[-1]
 
 
 def test_check_rejects_unknown_files_and_a_missing_schema(
     policy_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (policy_dir / "real_estate.cedar").write_text("", encoding="utf-8")
+    (policy_dir / "pawnshop.cedar").write_text("", encoding="utf-8")
     (policy_dir / "schema.cedarschema").unlink()
     code, out = _check(policy_dir, capsys)
     assert code == 1
-    assert any("real_estate.cedar:1: unknown policy file" in entry for entry in out)
+    assert any("pawnshop.cedar:1: unknown policy file" in entry for entry in out)
     assert f"{policy_dir / 'schema.cedarschema'}:0: the schema file is missing" in out
 
 
@@ -210,7 +210,7 @@ def test_reload_keeps_the_previous_set_when_the_new_one_is_broken(
     with capture_logs() as logs:
         assert policy.reload() is False
     assert policy.policy_set_hash == before
-    assert len(policy.loaded.sources) == 18
+    assert len(policy.loaded.sources) == 30
     refused = next(entry for entry in logs if entry["event"] == "policy_reload_refused")
     assert refused["kept"] == before
     assert refused["problems"][0].startswith(f"{policy_dir / 'bank.cedar'}:{line}: syntax error")

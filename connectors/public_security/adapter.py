@@ -1,8 +1,11 @@
-"""The public security connector: household register (户籍) and hotel lodging.
+"""The public security connector: household register (户籍), hotel lodging,
+motor vehicles (机动车登记) and exit-entry documents (出入境证件).
 
 The household register keeps a household table and a person table joined by
 the household number (户号), with relation-to-head codes after GB/T 4761. Hotel
-registrations carry local times without an offset.
+registrations carry local times without an offset. Vehicles are keyed by their
+plate (号牌号码) with the owner's certificate number; exit-entry documents by
+their number, with the holder's ID number and a document kind code.
 """
 
 from __future__ import annotations
@@ -33,7 +36,15 @@ from connectors.sql import (
     text,
 )
 
-__all__ = ["RELATION_CODES", "PublicSecurityConnector", "metadata"]
+__all__ = [
+    "DOCUMENT_KIND_CODES",
+    "DOCUMENT_STATUS_CODES",
+    "RELATION_CODES",
+    "VEHICLE_STATUS_CODES",
+    "VEHICLE_TYPE_CODES",
+    "PublicSecurityConnector",
+    "metadata",
+]
 
 metadata = MetaData()
 
@@ -70,6 +81,55 @@ ldxx_zsdj = Table(  # 旅店信息: 住宿登记
     Column("ldsj", DateTime, nullable=True),  # 离店时间
 )
 
+jdc_jbxx = Table(  # 机动车基本信息
+    "jdc_jbxx",
+    metadata,
+    Column("hphm", String(16), primary_key=True),  # 号牌号码
+    Column("syrzjhm", CHAR(18), nullable=False, index=True),  # 所有人证件号码
+    Column("syr", String(50), nullable=False),  # 所有人
+    Column("clpp", String(64), nullable=False),  # 车辆品牌与型号
+    Column("clsbdh", CHAR(17), nullable=False),  # 车辆识别代号 (VIN)
+    Column("cllx", CHAR(3), nullable=False),  # 车辆类型代码
+    Column("ccdjrq", Date, nullable=False),  # 初次登记日期
+    Column("zt", CHAR(1), nullable=False),  # 机动车状态
+)
+
+crj_zjxx = Table(  # 出入境证件信息
+    "crj_zjxx",
+    metadata,
+    Column("zjhm", String(12), primary_key=True),  # 证件号码
+    Column("gmsfhm", CHAR(18), nullable=False, index=True),  # 公民身份号码
+    Column("zjzl", CHAR(2), nullable=False),  # 证件种类
+    Column("qfrq", Date, nullable=False),  # 签发日期
+    Column("yxqz", Date, nullable=False),  # 有效期至
+    Column("qfjg", String(64), nullable=False),  # 签发机关
+    Column("zjzt", CHAR(1), nullable=False),  # 证件状态
+)
+
+VEHICLE_TYPE_CODES: Mapping[str, str] = {
+    "K33": "car",
+    "H11": "truck",
+    "K11": "bus",
+    "M21": "motorcycle",
+}
+VEHICLE_STATUS_CODES: Mapping[str, str] = {
+    "A": "normal",  # 正常
+    "D": "mortgaged",  # 抵押
+    "K": "seized",  # 查封
+    "E": "scrapped",  # 注销 (报废)
+}
+DOCUMENT_KIND_CODES: Mapping[str, str] = {
+    "14": "passport",  # 普通护照
+    "21": "hk_macao_permit",  # 往来港澳通行证
+    "25": "taiwan_permit",  # 往来台湾通行证
+}
+DOCUMENT_STATUS_CODES: Mapping[str, str] = {
+    "1": "valid",
+    "2": "expired",
+    "3": "cancelled",  # 作废
+    "4": "exit_restricted",  # 法院决定限制出境
+}
+
 RELATION_CODES: Mapping[str, str] = {
     "02": "户主",
     "10": "配偶",
@@ -101,18 +161,57 @@ _LODGING_FIELDS: Mapping[str, FieldColumn] = {
 }
 
 
+_VEHICLE_FIELDS: Mapping[str, FieldColumn] = {
+    "plate": FieldColumn(jdc_jbxx.c.hphm, text),
+    "brand_model": FieldColumn(jdc_jbxx.c.clpp, text),
+    "vin": FieldColumn(jdc_jbxx.c.clsbdh, text),
+    "vehicle_type": FieldColumn(jdc_jbxx.c.cllx, coded(VEHICLE_TYPE_CODES)),
+    "registered_on": FieldColumn(jdc_jbxx.c.ccdjrq, iso_date),
+    "status": FieldColumn(jdc_jbxx.c.zt, coded(VEHICLE_STATUS_CODES)),
+}
+
+_PASSPORT_FIELDS: Mapping[str, FieldColumn] = {
+    "document_number": FieldColumn(crj_zjxx.c.zjhm, text),
+    "document_type": FieldColumn(crj_zjxx.c.zjzl, coded(DOCUMENT_KIND_CODES)),
+    "issued_on": FieldColumn(crj_zjxx.c.qfrq, iso_date),
+    "expires_on": FieldColumn(crj_zjxx.c.yxqz, iso_date),
+    "issuing_authority": FieldColumn(crj_zjxx.c.qfjg, text),
+    "status": FieldColumn(crj_zjxx.c.zjzt, coded(DOCUMENT_STATUS_CODES)),
+}
+
+
 class PublicSecurityConnector(SqlConnector):
-    """Serves ``public_security.household`` and ``public_security.lodging``."""
+    """Serves the household register, hotel stays, vehicles and exit-entry documents."""
 
     kind = "public_security"
-    served = frozenset({"public_security.household", "public_security.lodging"})
+    served = frozenset(
+        {
+            "public_security.household",
+            "public_security.lodging",
+            "public_security.vehicles",
+            "public_security.passports",
+        }
+    )
 
     def read(
         self, connection: Connection, dataset: str, subject: Subject, query: DatasetQuery
     ) -> list[Record]:
-        """The subject's household (0 or 1 record) or hotel stays (oldest first)."""
+        """The subject's household (0 or 1 record), or hotel stays, vehicles or
+        documents (oldest first)."""
         if dataset == "public_security.household":
             return self._household(connection, subject, query.fields)
+        if dataset == "public_security.vehicles":
+            stmt, to_record = select_fields(_VEHICLE_FIELDS, query.fields)
+            stmt = stmt.where(jdc_jbxx.c.syrzjhm == subject.id_number).order_by(
+                jdc_jbxx.c.ccdjrq, jdc_jbxx.c.hphm
+            )
+            return [to_record(row) for row in connection.execute(stmt)]
+        if dataset == "public_security.passports":
+            stmt, to_record = select_fields(_PASSPORT_FIELDS, query.fields)
+            stmt = stmt.where(crj_zjxx.c.gmsfhm == subject.id_number).order_by(
+                crj_zjxx.c.qfrq, crj_zjxx.c.zjhm
+            )
+            return [to_record(row) for row in connection.execute(stmt)]
         return self._lodging(connection, subject, query)
 
     def _household(

@@ -1,4 +1,5 @@
-"""Demo data for the Jiaozuo public security bureau: household register and hotel stays."""
+"""Demo data for the Jiaozuo public security bureau: household register, hotel stays,
+vehicles and exit-entry documents."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ import random
 from sqlalchemy import Engine, insert
 
 from connectors.demo_people import Person, Population, date_between
-from connectors.public_security.adapter import hjxx_hu, hjxx_ry, ldxx_zsdj, metadata
+from connectors.public_security.adapter import (
+    crj_zjxx,
+    hjxx_hu,
+    hjxx_ry,
+    jdc_jbxx,
+    ldxx_zsdj,
+    metadata,
+)
 
-__all__ = ["HOTELS", "seed_public_security"]
+__all__ = ["HOTELS", "VEHICLE_MODELS", "seed_public_security"]
 
 HOTELS: tuple[tuple[str, str, str], ...] = (  # (name, city, address)
     ("焦作迎宾馆", "焦作市", "河南省焦作市山阳区人民路1188号"),
@@ -27,6 +35,18 @@ HOTELS: tuple[tuple[str, str, str], ...] = (  # (name, city, address)
     ("杭州西湖湖滨酒店", "杭州市", "浙江省杭州市上城区湖滨路28号"),
 )
 _YEARS_OF_STAYS = 4
+VEHICLE_MODELS: tuple[tuple[str, str, str], ...] = (  # (brand and model, type code, VIN maker)
+    ("大众 朗逸", "K33", "LSV"),
+    ("丰田 卡罗拉", "K33", "LFM"),
+    ("比亚迪 秦PLUS", "K33", "LGX"),
+    ("五菱 宏光", "K33", "LZW"),
+    ("东风 天锦", "H11", "LGA"),
+    ("宇通 ZK6", "K11", "LZY"),
+    ("雅迪 DE3", "M21", "LYD"),
+)
+_VIN_CHARS = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
+_PLATE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+_DOCUMENT_KINDS = (("14", "E"), ("21", "C"), ("25", "T"))  # (kind code, number prefix)
 
 
 def seed_public_security(
@@ -35,9 +55,18 @@ def seed_public_security(
     must_travel: frozenset[str],
     rng: random.Random,
     today: datetime.date,
-) -> None:
+    *,
+    drivers: frozenset[str] = frozenset(),
+    passport_holders: frozenset[str] = frozenset(),
+) -> dict[str, set[str]]:
     """Recreate the tables and fill them; ``must_travel`` people get stays on both
-    sides of the two-year mark."""
+    sides of the two-year mark, ``drivers`` a vehicle and ``passport_holders`` a
+    valid passport. The others get vehicles and documents by chance, never the
+    planned people.
+
+    Returns:
+        The ID numbers of the people with vehicles and with documents.
+    """
     households = [
         {"hh": h.number, "hzxm": h.head.name, "zz": h.address, "ssxq_dm": h.region_code}
         for h in population.households
@@ -77,6 +106,92 @@ def seed_public_security(
         connection.execute(insert(hjxx_hu), households)
         connection.execute(insert(hjxx_ry), people)
         connection.execute(insert(ldxx_zsdj), stays)
+        vehicles = _vehicles(population, drivers, must_travel, rng, today)
+        connection.execute(insert(jdc_jbxx), vehicles)
+        documents = _documents(population, passport_holders, must_travel, rng, today)
+        connection.execute(insert(crj_zjxx), documents)
+    return {
+        "public_security.vehicles": {str(v["syrzjhm"]) for v in vehicles},
+        "public_security.passports": {str(d["gmsfhm"]) for d in documents},
+    }
+
+
+def _vehicles(
+    population: Population,
+    drivers: frozenset[str],
+    planned: frozenset[str],
+    rng: random.Random,
+    today: datetime.date,
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    plates: set[str] = set()
+    for person in population.people:
+        if person.birth_date.year > 2003:
+            continue
+        if person.id_number in planned:
+            count = 1 if person.id_number in drivers else 0
+        else:
+            count = rng.choice((1, 2)) if rng.random() < 0.3 else 0
+        for _ in range(count):
+            model, type_code, maker = rng.choice(VEHICLE_MODELS)
+            plate = "豫H" + "".join(rng.choice(_PLATE_CHARS) for _ in range(5))
+            while plate in plates:
+                plate = "豫H" + "".join(rng.choice(_PLATE_CHARS) for _ in range(5))
+            plates.add(plate)
+            rows.append(
+                {
+                    "hphm": plate,
+                    "syrzjhm": person.id_number,
+                    "syr": person.name,
+                    "clpp": model,
+                    "clsbdh": maker + "".join(rng.choice(_VIN_CHARS) for _ in range(14)),
+                    "cllx": type_code,
+                    "ccdjrq": date_between(
+                        rng, person.birth_date + datetime.timedelta(days=18 * 366), today
+                    ),
+                    "zt": rng.choices(("A", "D", "K", "E"), (80, 10, 5, 5))[0],
+                }
+            )
+    return rows
+
+
+def _documents(
+    population: Population,
+    holders: frozenset[str],
+    planned: frozenset[str],
+    rng: random.Random,
+    today: datetime.date,
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for person in population.people:
+        kinds: tuple[tuple[str, str], ...]
+        if person.id_number in planned:
+            kinds = _DOCUMENT_KINDS[:1] if person.id_number in holders else ()
+        elif rng.random() < 0.2:
+            kinds = tuple(rng.sample(_DOCUMENT_KINDS, rng.choice((1, 1, 2))))
+        else:
+            kinds = ()
+        for code, prefix in kinds:
+            # A planned holder's passport is in force: issued within the last five years.
+            years = 5 if person.id_number in planned else 12
+            earliest = max(person.birth_date, today - datetime.timedelta(days=years * 365))
+            issued = date_between(rng, earliest, today)
+            expires = issued.replace(year=issued.year + 10, day=min(issued.day, 28))
+            status = "1" if expires >= today else "2"
+            if person.id_number not in planned and rng.random() < 0.05:
+                status = "3"
+            rows.append(
+                {
+                    "zjhm": f"{prefix}{rng.randrange(10**4):04d}{len(rows):04d}",
+                    "gmsfhm": person.id_number,
+                    "zjzl": code,
+                    "qfrq": issued,
+                    "yxqz": expires,
+                    "qfjg": "公安部出入境管理局" if code == "14" else "河南省公安厅出入境管理局",
+                    "zjzt": status,
+                }
+            )
+    return rows
 
 
 def _stay(rng: random.Random, person: Person, day: datetime.date, serial: int) -> dict[str, object]:

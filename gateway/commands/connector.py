@@ -15,9 +15,10 @@ from pathlib import Path
 
 import uvicorn
 
+from connectors.catalog import KINDS, load_kind
 from connectors.control_ledger import ControlledConnector
 from connectors.control_testing import DelayedControls
-from connectors.registry import ASSET_BINDINGS, CONNECTOR_CLASSES, build_connector, build_controlled
+from connectors.registry import ASSET_BINDINGS, build_connector, build_controlled
 from connectors.sdk import AgencyIdentity, Connector
 from connectors.service import create_service
 from connectors.signing import (
@@ -27,13 +28,18 @@ from connectors.signing import (
     load_public_key,
     public_pem,
 )
-from connectors.sql import SqlConnector
 from connectors.testing import DelayedConnector
 from gateway.commands.common import add_location_options, fail, settings_from
 from gateway.keys import load_signing_key
 
 
 def _serve(args: argparse.Namespace) -> int:
+    try:
+        for path in args.kind_spec:
+            load_kind(path)
+        KINDS.get(args.kind)
+    except ValueError as error:
+        return fail(f"cannot start: {error}", 2)
     try:
         key = load_private_key(args.key)
         trusted = TrustedKeys(load_public_key(path) for path in args.gateway_key)
@@ -44,14 +50,19 @@ def _serve(args: argparse.Namespace) -> int:
         return fail("--simulated-latency-ms must be >= 0", 2)
     if args.measures_url is not None and args.kind not in ASSET_BINDINGS:
         return fail(f"agencies of kind {args.kind} take no control measures", 2)
-    connector: SqlConnector | ControlledConnector
-    if args.measures_url is not None:
-        connector = build_controlled(args.kind, identity, args.database_url, args.measures_url)
-    else:
-        connector = build_connector(args.kind, identity, args.database_url)
+    connector: Connector | ControlledConnector
+    try:
+        if args.measures_url is not None:
+            connector = build_controlled(args.kind, identity, args.database_url, args.measures_url)
+        else:
+            connector = build_connector(args.kind, identity, args.database_url)
+    except ValueError as error:
+        return fail(f"cannot start: {error}", 2)
 
     async def close() -> None:
-        connector.close()
+        aclose = getattr(connector, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
     served: Connector = connector
     if args.simulated_latency_ms:
@@ -97,7 +108,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     commands = parser.add_subparsers(dest="connector_command", required=True)
 
     serve = commands.add_parser("serve", help="serve one agency's data over signed HTTP")
-    serve.add_argument("kind", choices=sorted(CONNECTOR_CLASSES), help="the agency kind")
+    serve.add_argument(
+        "kind", help="the agency kind: a built-in one or one loaded with --kind-spec"
+    )
+    serve.add_argument(
+        "--kind-spec",
+        action="append",
+        default=[],
+        metavar="MODULE:NAME",
+        help="load an agency's own kind declaration (an AgencyKindSpec); repeatable",
+    )
     serve.add_argument("--agency-id", required=True, help="e.g. bank-icbc")
     serve.add_argument("--agency-name", default=None, help="display name (default: the id)")
     serve.add_argument("--database-url", required=True, help="SQLAlchemy URL of the agency data")

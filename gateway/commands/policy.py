@@ -24,6 +24,7 @@ from gateway.field_policy import (
     FieldRef,
     Visibility,
 )
+from gateway.kind_config import load_configured_kinds
 from gateway.policy import CedarFieldPolicy, field_ref, policy_dir
 from gateway.policy_loader import check_policy_dir, load_policy_dir
 
@@ -31,7 +32,9 @@ _FACTS = ("case_open", "officer_assigned", "subject_is_respondent", "document_va
 
 
 def _directory(args: argparse.Namespace) -> Path:
-    return Path(args.dir) if args.dir is not None else policy_dir(settings_from(args))
+    settings = settings_from(args)
+    load_configured_kinds(settings)  # An agency's own kind has its own policy file.
+    return Path(args.dir) if args.dir is not None else policy_dir(settings)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -79,7 +79,7 @@ def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
-    query = merge_types("Query", QUERY_TYPES)
+    query = merge_types("Query", tuple(t if isinstance(t, type) else t() for t in QUERY_TYPES))
     mutation = merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None
     return CredgateSchema(
         query=query,

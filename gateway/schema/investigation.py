@@ -2,8 +2,11 @@
 
 The resolver establishes the legal authority (gateway.authority), plans from
 the selection set (gateway.plan) and federates (gateway.federation); the types
-below only present the shaped answer. A value the policy denies, or that an
-agency could not give, resolves to ``null`` with an error saying why.
+only present the shaped answer. They are built from the catalog when the schema
+is built: one ``Investigation`` field and one record type per registered dataset,
+named and described by its ``GraphQLShape``, so a new kind needs no code here.
+A value the policy denies, or that an agency could not give, resolves to
+``null`` with an error saying why.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from typing import Any
 
 import strawberry
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_snake_case
 
+from connectors.catalog import DATASETS, DatasetSpec
 from gateway.auth import scopes
 from gateway.authority import authorize_investigation
 from gateway.context import RequestContext
@@ -23,19 +28,13 @@ from gateway.measures.assets import remember_investigated_assets
 from gateway.plan import DatasetView, Window, view_of
 from gateway.plan_cache import cached_plan
 from gateway.schema.permissions import requires_scope
+from gateway.schema.record_types import RecordTypes, SourceAgency, graphql_shape, record_types
 from gateway.schema.subject import SubjectInput
 
 _FAILED = (
     " An agency that could not answer leaves one null in the list, with an error "
     "(extensions.code, extensions.agency) at that position."
 )
-
-
-@strawberry.type(description="The agency a record comes from.")
-class SourceAgency:
-    id: str
-    name: str
-    kind: str
 
 
 @strawberry.type(description="The subject investigated, as named in the case.")
@@ -45,98 +44,7 @@ class InvestigatedSubject:
     name: str | None
 
 
-@strawberry.type(description="An account at a bank.")
-class BankAccount:
-    agency: SourceAgency
-    bank: str | None = None
-    branch: str | None = None
-    account_number: str | None = None
-    account_type: str | None = strawberry.field(
-        default=None, description="debit, credit, deposit or current."
-    )
-    status: str | None = strawberry.field(
-        default=None, description="normal, frozen, dormant or closed."
-    )
-    currency: str | None = strawberry.field(default=None, description="ISO 4217, e.g. CNY.")
-    balance: str | None = strawberry.field(
-        default=None, description='In yuan, two decimals ("12345.67"); negative is debt.'
-    )
-    opened_on: datetime.date | None = None
-
-
-@strawberry.type(description="A tax refund due or paid.")
-class TaxRefund:
-    agency: SourceAgency
-    tax_year: int | None = None
-    tax_type: str | None = None
-    amount: str | None = strawberry.field(default=None, description='In yuan ("800.00").')
-    refund_account: str | None = None
-    refund_bank: str | None = None
-    refund_date: datetime.date | None = None
-    status: str | None = strawberry.field(default=None, description="pending, paid or rejected.")
-
-
-@strawberry.type(description="A marriage or divorce registration.")
-class MarriageRecord:
-    agency: SourceAgency
-    status: str | None = strawberry.field(default=None, description="married or divorced.")
-    registered_on: datetime.date | None = None
-    office: str | None = None
-    spouse_name: str | None = None
-    spouse_id_number: str | None = None
-
-
-@strawberry.type(description="Social assistance (e.g. minimum living allowance) paid.")
-class AllowanceRecord:
-    agency: SourceAgency
-    program: str | None = None
-    monthly_amount: str | None = strawberry.field(default=None, description="In yuan.")
-    start_date: datetime.date | None = None
-    end_date: datetime.date | None = None
-    status: str | None = strawberry.field(default=None, description="active, suspended or ended.")
-
-
-@strawberry.type(description="A member of a registered household.")
-class HouseholdMember:
-    name: str | None = None
-    relation: str | None = None
-    id_number: str | None = None
-    birth_date: str | None = strawberry.field(
-        default=None, description="YYYY-MM-DD, or YYYY-MM when masked."
-    )
-
-
-@strawberry.type(description="The registered household (户口) of the subject.")
-class Household:
-    agency: SourceAgency
-    household_number: str | None = None
-    address: str | None = None
-    head_name: str | None = None
-    members: list[HouseholdMember] | None = None
-
-
-@strawberry.type(description="A hotel stay registered with the police.")
-class LodgingRecord:
-    agency: SourceAgency
-    hotel: str | None = None
-    city: str | None = None
-    address: str | None = None
-    check_in: datetime.datetime | None = None
-    check_out: datetime.datetime | None = None
-
-
-_TYPES: Mapping[str, type] = {
-    "bank.accounts": BankAccount,
-    "tax.refunds": TaxRefund,
-    "civil_affairs.marriages": MarriageRecord,
-    "civil_affairs.allowances": AllowanceRecord,
-    "public_security.household": Household,
-    "public_security.lodging": LodgingRecord,
-}
-_NESTED: Mapping[str, type] = {"members": HouseholdMember}
-
-
-def _present(view: DatasetView, record: ShapedRecord) -> Any:
+def _present(types: RecordTypes, view: DatasetView, record: ShapedRecord) -> Any:
     """The GraphQL object of a shaped record; denied values stay errors (resolved as null)."""
     values: dict[str, Any] = {}
     groups: dict[str, dict[str, str]] = {}
@@ -149,14 +57,19 @@ def _present(view: DatasetView, record: ShapedRecord) -> Any:
     for head, subs in groups.items():
         items = record.values.get(head)
         if isinstance(items, list):
-            nested = _NESTED[head]
+            nested = types.nested[head]
             items = [nested(**{a: i[n] for a, n in subs.items() if n in i}) for i in items]
         values[head] = items
     agency = SourceAgency(id=record.agency.id, name=record.agency.name, kind=record.agency.kind)
-    return _TYPES[view.dataset](agency=agency, **values)
+    return types.record(agency=agency, **values)
 
 
-def _records(answer: DatasetAnswer | None, dataset: str, window: Window | None = None) -> Any:
+def _records(
+    types: RecordTypes,
+    answer: DatasetAnswer | None,
+    dataset: str,
+    window: Window | None = None,
+) -> Any:
     if answer is None:
         return None
     if answer.error is not None:
@@ -166,63 +79,75 @@ def _records(answer: DatasetAnswer | None, dataset: str, window: Window | None =
     if window is not None and window != answer.window:
         rows = [row for row in rows if window.contains(row.day)]
     # graphql-core resolves an exception in a list to null with a located error.
-    return [_present(view, row) for row in rows] + list(answer.failures)
+    return [_present(types, view, row) for row in rows] + list(answer.failures)
 
 
-@strawberry.type(description="What the agencies know of one subject, under one case.")
-class Investigation:
-    case_number: str
-    subject: InvestigatedSubject
-    answers: strawberry.Private[Mapping[str, DatasetAnswer]]
+def _resolver(spec: DatasetSpec, types: RecordTypes) -> Any:
+    """The ``Investigation`` field of one dataset: a list, one record, or a windowed list."""
+    dataset = spec.name
+    record_type = types.record
+    shape = graphql_shape(spec)
+    if not shape.many:
 
-    @strawberry.field(description="Accounts at every bank." + _FAILED)
-    def bank_accounts(self) -> list[BankAccount | None] | None:
-        return _records(self.answers.get("bank.accounts"), "bank.accounts")  # type: ignore[no-any-return]
+        def resolve_one(self: Any) -> Any:
+            found = _records(types, self.answers.get(dataset), dataset)
+            if not found:
+                return None
+            first = found[0]
+            if isinstance(first, Exception):
+                raise first
+            return first
 
-    @strawberry.field(description="Tax refunds due or paid." + _FAILED)
-    def tax_refunds(self) -> list[TaxRefund | None] | None:
-        return _records(self.answers.get("tax.refunds"), "tax.refunds")  # type: ignore[no-any-return]
+        resolve_one.__annotations__ = {"return": record_type | None}
+        return strawberry.field(resolver=resolve_one, description=shape.field_description)
+    description = shape.field_description + _FAILED
+    if spec.time_field is None:
 
-    @strawberry.field(description="Marriage and divorce registrations." + _FAILED)
-    def marriage_records(self) -> list[MarriageRecord | None] | None:
-        dataset = "civil_affairs.marriages"
-        return _records(self.answers.get(dataset), dataset)  # type: ignore[no-any-return]
+        def resolve_many(self: Any) -> Any:
+            return _records(types, self.answers.get(dataset), dataset)
 
-    @strawberry.field(description="Social assistance received." + _FAILED)
-    def allowance_records(self) -> list[AllowanceRecord | None] | None:
-        dataset = "civil_affairs.allowances"
-        return _records(self.answers.get(dataset), dataset)  # type: ignore[no-any-return]
+        resolve_many.__annotations__ = {"return": list[record_type | None] | None}  # type: ignore[valid-type]
+        return strawberry.field(resolver=resolve_many, description=description)
 
-    @strawberry.field(description="The registered household; null with an error on failure.")
-    def household(self) -> Household | None:
-        found = _records(self.answers.get("public_security.household"), "public_security.household")
-        if not found:
-            return None
-        first = found[0]
-        if isinstance(first, Exception):
-            raise first
-        return first  # type: ignore[no-any-return]
+    def resolve_window(
+        self: Any, since: datetime.date | None = None, until: datetime.date | None = None
+    ) -> Any:
+        return _records(types, self.answers.get(dataset), dataset, Window(since, until))
 
-    @strawberry.field(
-        description="Hotel stays checked in from `since` to `until` (inclusive), within "
-        "what policy allows (e.g. the last two years)." + _FAILED
+    resolve_window.__annotations__ = {
+        "since": datetime.date | None,
+        "until": datetime.date | None,
+        "return": list[record_type | None] | None,  # type: ignore[valid-type]
+    }
+    return strawberry.field(resolver=resolve_window, description=description)
+
+
+def investigation_type() -> type:
+    """The ``Investigation`` type: one field per registered dataset, built from the catalog."""
+    namespace: dict[str, Any] = {
+        "__module__": __name__,
+        "__annotations__": {
+            "case_number": str,
+            "subject": InvestigatedSubject,
+            "answers": strawberry.Private[Mapping[str, DatasetAnswer]],
+        },
+    }
+    for spec in DATASETS.values():
+        shape = graphql_shape(spec)
+        namespace[to_snake_case(shape.field)] = _resolver(spec, record_types(spec))
+    return strawberry.type(
+        type("Investigation", (), namespace),
+        description="What the agencies know of one subject, under one case.",
     )
-    def lodging_records(
-        self, since: datetime.date | None = None, until: datetime.date | None = None
-    ) -> list[LodgingRecord | None] | None:
-        dataset = "public_security.lodging"
-        return _records(self.answers.get(dataset), dataset, Window(since, until))  # type: ignore[no-any-return]
 
 
-@strawberry.type
-class InvestigationQuery:
-    @strawberry.field(
-        description="Investigate a respondent of one of your open cases across the agencies.",
-        permission_classes=[requires_scope(scopes.INVESTIGATE)],
-    )
-    async def investigation(
-        self, info: Info[RequestContext, None], case_number: str, subject: SubjectInput
-    ) -> Investigation:
+def investigation_query() -> type:
+    """The ``investigation`` root field, over the ``Investigation`` type of the registered kinds."""
+    investigation = investigation_type()
+
+    async def resolve(
+        self: Any, info: Info[RequestContext, None], case_number: str, subject: SubjectInput
+    ) -> Any:
         context = info.context
         record = context.access.record
         record.operation = "investigation"
@@ -234,7 +159,7 @@ class InvestigationQuery:
         await remember_investigated_assets(context, authority, answers)
         chosen = authority.subject
         is_person = chosen.id_type == "resident_id"
-        return Investigation(
+        return investigation(
             case_number=authority.case.case_number,
             subject=InvestigatedSubject(
                 resident_id=chosen.id_number if is_person else None,
@@ -243,3 +168,17 @@ class InvestigationQuery:
             ),
             answers=answers,
         )
+
+    resolve.__annotations__ = {
+        "info": Info[RequestContext, None],
+        "case_number": str,
+        "subject": SubjectInput,
+        "return": investigation,
+    }
+    field = strawberry.field(
+        resolver=resolve,
+        description="Investigate a respondent of one of your open cases across the agencies.",
+        permission_classes=[requires_scope(scopes.INVESTIGATE)],
+    )
+    namespace = {"__module__": __name__, "investigation": field}
+    return strawberry.type(type("InvestigationQuery", (), namespace))

@@ -6,20 +6,24 @@ resolvers live in the domain's own module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gateway.audit.schema import AuditQuery
 from gateway.credit_list.schema import CreditListMutation, CreditListQuery
 from gateway.measures.schema import MeasuresMutation, MeasuresQuery
 from gateway.schema.agencies import AgenciesQuery
 from gateway.schema.cases import CasesQuery
 from gateway.schema.explain import ExplainQuery
-from gateway.schema.investigation import InvestigationQuery
+from gateway.schema.investigation import investigation_query
 from gateway.schema.me import MeQuery
 
-QUERY_TYPES: tuple[type, ...] = (
+# A callable builds its type when the schema is built (investigation types follow the
+# registered agency kinds, which configuration may extend).
+QUERY_TYPES: tuple[type | Callable[[], type], ...] = (
     MeQuery,
     CreditListQuery,
     AuditQuery,
-    InvestigationQuery,
+    investigation_query,
     CasesQuery,
     AgenciesQuery,
     ExplainQuery,

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import Connection, text
 
 from connectors.bank import BankConnector
+from connectors.catalog import KINDS, UnknownAgencyKind
 from connectors.conformance import conformance_request
 from connectors.demo import DEMO_AGENCIES, DemoWorld
-from connectors.registry import CONNECTOR_CLASSES, build_connector
+from connectors.registry import build_connector
 from connectors.sdk import (
     DATASETS,
     AgencyIdentity,
@@ -133,12 +134,26 @@ async def test_marriage_names_the_other_party_from_either_side(
 
 
 def test_registry_binds_every_kind_and_checks_the_identity() -> None:
-    assert set(CONNECTOR_CLASSES) == {"bank", "tax", "civil_affairs", "public_security"}
+    assert KINDS.names() >= {
+        "bank",
+        "tax",
+        "civil_affairs",
+        "public_security",
+        "real_estate",
+        "provident_fund",
+        "market_regulation",
+    }
+    for spec in KINDS.specs():
+        assert issubclass(spec.connector_class(), SqlConnector), spec.name
     identity = AgencyIdentity("tax-jiaozuo", "tax", "国家税务总局焦作市税务局")
     with pytest.raises(ValueError, match="not bank"):
         build_connector("bank", identity, "sqlite://")
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="not real_estate"):
         build_connector("real_estate", identity, "sqlite://")
+    with pytest.raises(UnknownAgencyKind, match="unknown agency kind 'pawnshop'"):
+        build_connector("pawnshop", identity, "sqlite://")
+    with pytest.raises(UnknownAgencyKind, match="known: bank, civil_affairs"):
+        AgencyIdentity("pawn-1", "pawnshop", "当铺")
 
 
 class _SlowBank(BankConnector):

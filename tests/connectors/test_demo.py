@@ -14,7 +14,15 @@ from connectors.demo import DEMO_AGENCIES, DemoWorld, seed_demo_agencies
 from connectors.sdk import DATASETS, DatasetQuery
 from tests.connectors.conftest import REFERENCE_DATE, ConnectorFactory
 
-KINDS = {"bank", "tax", "civil_affairs", "public_security"}
+KINDS = {
+    "bank",
+    "tax",
+    "civil_affairs",
+    "public_security",
+    "real_estate",
+    "provident_fund",
+    "market_regulation",
+}
 
 
 def _dump(world: DemoWorld) -> dict[str, list[tuple[object, ...]]]:
@@ -50,7 +58,7 @@ def test_another_seed_gives_other_people(tmp_path: Path, demo_world: DemoWorld) 
     assert other.debtors != demo_world.debtors
 
 
-def test_agencies_are_the_six_demo_agencies_with_their_files(demo_world: DemoWorld) -> None:
+def test_agencies_are_the_nine_demo_agencies_with_their_files(demo_world: DemoWorld) -> None:
     assert [a.identity for a in demo_world.agencies] == list(DEMO_AGENCIES)
     assert [a.identity.id for a in demo_world.agencies] == [
         "bank-icbc",
@@ -59,6 +67,9 @@ def test_agencies_are_the_six_demo_agencies_with_their_files(demo_world: DemoWor
         "tax-jiaozuo",
         "civil-affairs-jiaozuo",
         "public-security-jiaozuo",
+        "real-estate-jiaozuo",
+        "provident-fund-jiaozuo",
+        "market-regulation-jiaozuo",
     ]
     for agency in demo_world.agencies:
         assert agency.path.name == f"{agency.identity.id}.sqlite"

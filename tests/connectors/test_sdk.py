@@ -37,9 +37,11 @@ def test_sdk_exports_exactly_its_public_surface() -> None:
         "ASSET_CLASSES",
         "CONTROLLED_DATASETS",
         "DATASETS",
+        "KINDS",
         "MEASURE_KINDS",
         "AgencyIdentity",
         "AgencyKind",
+        "AgencyKindSpec",
         "AgencyRejected",
         "AgencyTimeout",
         "AgencyUnavailable",
@@ -57,6 +59,7 @@ def test_sdk_exports_exactly_its_public_surface() -> None:
         "FetchResult",
         "FieldSpec",
         "FieldType",
+        "GraphQLShape",
         "HouseholdMemberRecord",
         "HouseholdRecord",
         "IdType",
@@ -76,7 +79,9 @@ def test_sdk_exports_exactly_its_public_surface() -> None:
         "Sensitivity",
         "Subject",
         "TaxRefundRecord",
+        "UnknownAgencyKind",
         "ensure_served",
+        "load_kind",
         "parse_subject",
         "project_record",
     ]
@@ -176,7 +181,7 @@ def test_invalid_subject_is_caller_input_not_a_connector_error() -> None:
 
 def test_agency_identity_refuses_an_unknown_kind() -> None:
     with pytest.raises(ValueError, match="unknown agency kind"):
-        AgencyIdentity("x", "real_estate", "不动产登记中心")  # type: ignore[arg-type]
+        AgencyIdentity("x", "pawnshop", "当铺")
 
 
 def test_project_record_keeps_asked_fields_and_nested_subfields() -> None:

@@ -75,8 +75,15 @@ async def test_the_household_of_a_failing_agency_is_null_with_its_error(
     found = body["data"]["investigation"]
     assert found["household"] is None
     assert found["lodgingRecords"] == [None]
+    assert found["vehicles"] == [None]
+    assert found["passports"] == [None]
     paths = {tuple(e["path"]) for e in body["errors"]}
-    assert paths == {("investigation", "household"), ("investigation", "lodgingRecords", 0)}
+    assert paths == {
+        ("investigation", "household"),
+        ("investigation", "lodgingRecords", 0),
+        ("investigation", "vehicles", 0),
+        ("investigation", "passports", 0),
+    }
     assert {e["extensions"]["agency"] for e in body["errors"]} == {"public-security-jiaozuo"}
     assert found["bankAccounts"]
     assert found["taxRefunds"]
