@@ -43,6 +43,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from gateway.audit.projection import EventProjection, StoredSubject
 from gateway.db import metadata, read_connection
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "EventValues",
     "SealedBatch",
     "StoredCheckpoint",
+    "StoredEvent",
     "SubjectValues",
     "audit_checkpoints",
     "audit_event_agencies",
@@ -197,6 +199,46 @@ class EventFilter:
     since_ms: int | None = None
     until_ms: int | None = None
 
+    def admits(self, signed: EventProjection) -> bool:
+        """Whether an event's signed values match, as the SQL conditions test its copies.
+
+        Search runs on the copies (:func:`_conditions`); this re-checks each hit
+        against its entry, so an event whose copies were altered to match a
+        search is not shown in it.
+        """
+        pairs = (
+            (self.officer_id, signed.officer_id),
+            (self.court_id, signed.court_id),
+            (self.case_number, signed.case_number),
+            (self.outcome, signed.outcome),
+            (self.kind, signed.kind),
+        )
+        if any(wanted is not None and wanted != value for wanted, value in pairs):
+            return False
+        if self.since_ms is not None and signed.time_ms < self.since_ms:
+            return False
+        if self.until_ms is not None and signed.time_ms >= self.until_ms:
+            return False
+        if self.agency_id is not None and self.agency_id not in signed.agencies:
+            return False
+        blind_indexes = {subject.blind_index for subject in signed.subjects}
+        return self.blind_index is None or self.blind_index in blind_indexes
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One stored event as verification reads it: its row and side-table rows.
+
+    Attributes:
+        row: The ``audit_events`` row, every column.
+        agencies: The agency ids of its ``audit_event_agencies`` rows.
+        subjects: Its ``audit_subjects`` rows, by position.
+    """
+
+    row: EventRow
+    agencies: list[str]
+    subjects: list[StoredSubject]
+
 
 @dataclass(frozen=True)
 class StoredCheckpoint:
@@ -284,35 +326,54 @@ class AuditStore:
             ).scalar_one_or_none()
         return int(value or 0)
 
-    def iter_events(self, start: int = 0, *, chunk: int = 5000) -> Iterator[EventRow]:
-        """Every stored event from index ``start`` on, in index order.
+    def iter_stored_events(self, *, chunk: int = 5000) -> Iterator[StoredEvent]:
+        """Every stored event with its agency and subject rows, in index order.
 
         Args:
-            start: The first index wanted.
-            chunk: Rows read per query (bounded memory).
+            chunk: Events read per round of queries (bounded memory).
 
         Yields:
-            Rows with ``idx``, ``entry``, ``leaf_hash``, ``receipt_signature``.
+            Each event's full row with the side-table rows stored for its index.
         """
-        columns = (
-            audit_events.c.idx,
-            audit_events.c.entry,
-            audit_events.c.leaf_hash,
-            audit_events.c.receipt_signature,
-        )
-        after = start - 1
+        after: int | None = None
         while True:
+            query = select(audit_events).order_by(audit_events.c.idx).limit(chunk)
+            if after is not None:
+                query = query.where(audit_events.c.idx > after)
             with read_connection(self.engine) as connection:
-                rows = connection.execute(
-                    select(*columns)
-                    .where(audit_events.c.idx > after)
-                    .order_by(audit_events.c.idx)
-                    .limit(chunk)
-                ).all()
-            yield from rows
+                rows = connection.execute(query).all()
+                if not rows:
+                    return
+                first, last = int(rows[0].idx), int(rows[-1].idx)
+                agencies = _by_event(connection, audit_event_agencies, first, last)
+                subjects = _by_event(connection, audit_subjects, first, last)
+            for row in rows:
+                index = int(row.idx)
+                yield StoredEvent(
+                    row=row,
+                    agencies=[str(a.agency_id) for a in agencies.get(index, ())],
+                    subjects=[
+                        StoredSubject(int(s.position), str(s.blind_index), bytes(s.ciphertext))
+                        for s in subjects.get(index, ())
+                    ],
+                )
             if len(rows) < chunk:
                 return
-            after = int(rows[-1].idx)
+            after = last
+
+    def orphan_rows(self) -> list[tuple[str, int]]:
+        """Agency and subject rows whose event is not stored: (table, event index)."""
+        found: list[tuple[str, int]] = []
+        with read_connection(self.engine) as connection:
+            for table in (audit_event_agencies, audit_subjects):
+                orphaned = (
+                    select(table.c.event_idx)
+                    .where(~exists().where(audit_events.c.idx == table.c.event_idx))
+                    .distinct()
+                    .order_by(table.c.event_idx)
+                )
+                found.extend((table.name, int(i)) for i in connection.execute(orphaned).scalars())
+        return found
 
     def event(self, index: int) -> EventRow | None:
         """One event's full row, or ``None``."""
@@ -544,6 +605,17 @@ def _driver_cursor(connection: Connection) -> Iterator[DBAPICursor]:
         raise DBAPIError.instance(None, None, error, driver_error, dialect=dialect) from error
     finally:
         cursor.close()
+
+
+def _by_event(connection: Connection, table: Table, first: int, last: int) -> dict[int, list[Any]]:
+    """A side table's rows for events ``first..last``, grouped by event index."""
+    c = table.c
+    key = c.position if table is audit_subjects else c.agency_id
+    query = select(table).where(c.event_idx.between(first, last)).order_by(c.event_idx, key)
+    grouped: dict[int, list[Any]] = {}
+    for row in connection.execute(query):
+        grouped.setdefault(int(row.event_idx), []).append(row)
+    return grouped
 
 
 def _conditions(where: EventFilter) -> list[Any]:

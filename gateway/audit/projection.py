@@ -1,0 +1,281 @@
+"""What the audit tables copy out of each signed event, derived in one place.
+
+Beside its canonical entry (the Merkle leaf data), each event has copies of the
+facts auditors search by: columns of ``audit_events`` (kind, time, request id,
+principal, court, officer, case, outcome), one ``audit_event_agencies`` row per
+agency asked and one ``audit_subjects`` row per subject. These copies are a
+*projection* of the entry, and :func:`project` is the only code that computes
+it: the writer inserts exactly what it returns, and ``credgate audit verify``
+recomputes it from each stored entry and reports every column or row that
+differs (:func:`projection_mismatches`). An event kind added later is covered
+as long as it is written through the audit API, since nothing here depends on
+the kind.
+
+The copies serve search only: what auditors are shown is read from the entry
+itself (gateway.audit.schema), so a tampered copy can hide an event from a
+search, or add one to it, but never change what an auditor reads.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.audit.errors import AuditError
+from gateway.audit.subjects import ciphertext_hash
+
+__all__ = [
+    "PROJECTED_COLUMNS",
+    "REQUEST_ID_LENGTH",
+    "EntryMalformed",
+    "EventProjection",
+    "StoredSubject",
+    "SubjectCommitment",
+    "project",
+    "projection_mismatches",
+]
+
+#: The ``audit_events`` columns derived from the entry, in the table's order.
+PROJECTED_COLUMNS = (
+    "kind",
+    "time_ms",
+    "request_id",
+    "principal_subject",
+    "client_id",
+    "role",
+    "court_id",
+    "officer_id",
+    "case_number",
+    "outcome",
+)
+
+#: Width of ``audit_events.request_id``; longer ids are searched by their prefix.
+REQUEST_ID_LENGTH = 64
+
+#: Longest stored value quoted in a mismatch report.
+_QUOTE_LIMIT = 80
+
+
+class EntryMalformed(AuditError):
+    """A signed entry lacks a fact every event has, so it cannot be projected."""
+
+    code = "AUDIT_ENTRY_MALFORMED"
+
+
+@dataclass(frozen=True)
+class SubjectCommitment:
+    """What an entry records about one subject, at its position.
+
+    Attributes:
+        position: The subject's position in the event (``audit_subjects.position``).
+        blind_index: The keyed blind index (``audit_subjects.blind_index``).
+        ciphertext_hash: Base64 SHA-256 of the ciphertext stored for it.
+    """
+
+    position: int
+    blind_index: str
+    ciphertext_hash: str
+
+
+@dataclass(frozen=True)
+class StoredSubject:
+    """An ``audit_subjects`` row as verification reads it."""
+
+    position: int
+    blind_index: str
+    ciphertext: bytes
+
+
+@dataclass(frozen=True)
+class EventProjection:
+    """Every search value of one event, as its signed entry states it.
+
+    Attributes:
+        kind: ``audit_events.kind``.
+        time_ms: ``audit_events.time_ms`` (the entry's ``time``).
+        request_id: ``audit_events.request_id`` (at most 64 characters).
+        principal_subject: ``audit_events.principal_subject``.
+        client_id: ``audit_events.client_id``.
+        role: ``audit_events.role``.
+        court_id: ``audit_events.court_id``: the authority's court, else the caller's.
+        officer_id: ``audit_events.officer_id``.
+        case_number: ``audit_events.case_number``.
+        outcome: ``audit_events.outcome``.
+        agencies: The ``audit_event_agencies`` rows: each agency asked, once.
+        subjects: The ``audit_subjects`` rows' commitments, by position.
+    """
+
+    kind: str
+    time_ms: int
+    request_id: str
+    principal_subject: str | None
+    client_id: str | None
+    role: str | None
+    court_id: str | None
+    officer_id: str | None
+    case_number: str | None
+    outcome: str
+    agencies: tuple[str, ...]
+    subjects: tuple[SubjectCommitment, ...]
+
+    def columns(self) -> dict[str, Any]:
+        """The ``audit_events`` column values, keyed by :data:`PROJECTED_COLUMNS`."""
+        return {name: getattr(self, name) for name in PROJECTED_COLUMNS}
+
+
+def project(event: Mapping[str, Any]) -> EventProjection:
+    """Derive every search value of an event from its entry.
+
+    Args:
+        event: The event as rendered for canonical JSON, or as parsed from it.
+
+    Returns:
+        The projection.
+
+    Raises:
+        EntryMalformed: If the entry lacks kind, time, request id or outcome,
+            or holds a fact of the wrong JSON type.
+    """
+    principal = _object(event, "principal")
+    authority = _object(event, "authority")
+    request_id = _required_text(event, "requestId")
+    time_ms = event.get("time")
+    if type(time_ms) is not int or time_ms < 0:
+        raise EntryMalformed("'time' is not a non-negative integer")
+    return EventProjection(
+        kind=_required_text(event, "kind"),
+        time_ms=time_ms,
+        request_id=request_id[:REQUEST_ID_LENGTH],
+        principal_subject=_text(principal, "subject", "principal"),
+        client_id=_text(principal, "clientId", "principal"),
+        role=_text(principal, "role", "principal"),
+        # `or`, not a None test: an authority without a court falls back to the caller's.
+        court_id=_text(authority, "courtId", "authority")
+        or _text(principal, "courtId", "principal"),
+        officer_id=_text(principal, "officerId", "principal"),
+        case_number=_text(authority, "caseNumber", "authority"),
+        outcome=_required_text(event, "outcome"),
+        agencies=_agencies(event),
+        subjects=_subjects(event),
+    )
+
+
+def projection_mismatches(
+    projection: EventProjection,
+    stored: Mapping[str, Any],
+    agencies: Iterable[str],
+    subjects: Sequence[StoredSubject],
+) -> list[str]:
+    """Every stored search value that differs from the entry's projection.
+
+    Args:
+        projection: :func:`project` of the signed entry.
+        stored: The event's ``audit_events`` row (at least :data:`PROJECTED_COLUMNS`).
+        agencies: Its ``audit_event_agencies`` agency ids.
+        subjects: Its ``audit_subjects`` rows.
+
+    Returns:
+        One line per mismatch, naming the table, column or row and both values;
+        empty when the stored values are exactly the entry's.
+    """
+    found = []
+    for name, expected in projection.columns().items():
+        value = stored[name]
+        if value != expected:
+            found.append(
+                f"audit_events.{name} is {_quote(value)}; the signed entry says {_quote(expected)}"
+            )
+    stored_agencies = set(agencies)
+    for agency in projection.agencies:
+        if agency not in stored_agencies:
+            found.append(f"audit_event_agencies: no row for agency {_quote(agency)}")
+    for agency in sorted(stored_agencies - set(projection.agencies)):
+        found.append(f"audit_event_agencies: row for agency {_quote(agency)} not in the entry")
+    found.extend(_subject_mismatches(projection.subjects, subjects))
+    return found
+
+
+def _subject_mismatches(
+    expected: Sequence[SubjectCommitment], stored: Sequence[StoredSubject]
+) -> list[str]:
+    found = []
+    rows = {row.position: row for row in stored}
+    for commitment in expected:
+        row = rows.pop(commitment.position, None)
+        where = f"audit_subjects position {commitment.position}"
+        if row is None:
+            found.append(f"{where}: no row, though the entry lists this subject")
+            continue
+        if row.blind_index != commitment.blind_index:
+            found.append(
+                f"{where}: blind_index is {_quote(row.blind_index)}; "
+                f"the signed entry says {_quote(commitment.blind_index)}"
+            )
+        if not hmac.compare_digest(ciphertext_hash(row.ciphertext), commitment.ciphertext_hash):
+            found.append(f"{where}: the ciphertext does not match the entry's ciphertextHash")
+    for position in sorted(rows):
+        found.append(f"audit_subjects position {position}: a row the entry does not list")
+    return found
+
+
+def _object(event: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = event.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise EntryMalformed(f"'{key}' is not an object")
+    return value
+
+
+def _text(container: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = container.get(key)
+    if value is not None and not isinstance(value, str):
+        raise EntryMalformed(f"'{where}.{key}' is not a string")
+    return value
+
+
+def _required_text(event: Mapping[str, Any], key: str) -> str:
+    value = event.get(key)
+    if not isinstance(value, str):
+        raise EntryMalformed(f"'{key}' is missing or not a string")
+    return value
+
+
+def _list(event: Mapping[str, Any], key: str) -> list[Any]:
+    value = event.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise EntryMalformed(f"'{key}' is not a list")
+    return value
+
+
+def _agencies(event: Mapping[str, Any]) -> tuple[str, ...]:
+    ids = []
+    for call in _list(event, "agencies"):
+        agency = _text(call if isinstance(call, dict) else {}, "agencyId", "agencies[]")
+        if agency is None:
+            raise EntryMalformed("an agency call has no 'agencyId'")
+        ids.append(agency)
+    # An agency asked twice in one request still has one row.
+    return tuple(dict.fromkeys(ids))
+
+
+def _subjects(event: Mapping[str, Any]) -> tuple[SubjectCommitment, ...]:
+    commitments = []
+    for position, subject in enumerate(_list(event, "subjects")):
+        if not isinstance(subject, dict):
+            raise EntryMalformed(f"'subjects[{position}]' is not an object")
+        blind = _text(subject, "blindIndex", f"subjects[{position}]")
+        digest = _text(subject, "ciphertextHash", f"subjects[{position}]")
+        if blind is None or digest is None:
+            raise EntryMalformed(f"'subjects[{position}]' lacks its blind index or hash")
+        commitments.append(SubjectCommitment(position, blind, digest))
+    return tuple(commitments)
+
+
+def _quote(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _QUOTE_LIMIT else text[: _QUOTE_LIMIT - 3] + "..."
