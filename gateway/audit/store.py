@@ -613,7 +613,7 @@ def _by_event(connection: Connection, table: Table, first: int, last: int) -> di
     key = c.position if table is audit_subjects else c.agency_id
     query = select(table).where(c.event_idx.between(first, last)).order_by(c.event_idx, key)
     grouped: dict[int, list[Any]] = {}
-    for row in connection.execute(query):
+    for row in connection.execute(query).all():
         grouped.setdefault(int(row.event_idx), []).append(row)
     return grouped
 
