@@ -15,13 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from gateway.access_record import AccessRecord, AgencyCall
+from gateway.audit.canonical import canonical_json
 from gateway.audit.events import RequestFacts, intent_draft, outcome_draft
 from gateway.audit.log import AuditLog
-from gateway.audit.store import audit_event_agencies, audit_events, audit_subjects
+from gateway.audit.merkle import leaf_hash
+from gateway.audit.receipt import receipt_message
+from gateway.audit.store import (
+    audit_checkpoints,
+    audit_event_agencies,
+    audit_events,
+    audit_subjects,
+)
 from gateway.auth.principal import Principal, Role
 from gateway.cli import main
 from gateway.db import create_db_engine
@@ -269,3 +277,33 @@ def test_every_tampered_event_is_named_in_one_run(
     assert code == 1
     assert {p["index"] for p in report["problems"]} == {2, 9}
     assert f"{EVENTS - 2}/{EVENTS} entries valid" in text
+
+
+def test_a_signed_entry_without_its_outcome_is_malformed(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Only a holder of the signing key could store such an entry: re-sign it and
+    # every checkpoint, so that nothing but its content is wrong.
+    key = load_keys(deployment.data_dir / "keys").audit_signing.private_key
+    with deployment.engine.begin() as connection:
+        raw = connection.execute(
+            select(audit_events.c.entry).where(audit_events.c.idx == TAMPERED)
+        ).scalar_one()
+        event = json.loads(raw)
+        del event["outcome"]
+        entry = canonical_json(event)
+        leaf = leaf_hash(entry)
+        connection.execute(
+            update(audit_events)
+            .where(audit_events.c.idx == TAMPERED)
+            .values(
+                entry=entry,
+                leaf_hash=leaf,
+                receipt_signature=key.sign(receipt_message(TAMPERED, leaf, event["time"])),
+            )
+        )
+        connection.execute(delete(audit_checkpoints))
+    code, text, report = _verify(deployment, capsys)
+    assert code == 1
+    assert f"entry {TAMPERED}: malformed: 'outcome' is missing or not a string" in text
+    assert {(p["index"], p["reason"]) for p in report["problems"]} == {(TAMPERED, "malformed")}
