@@ -75,8 +75,9 @@ audit_sequence = Table(
 )
 
 #: One row per event: its canonical JSON (the leaf data) plus copies of the
-#: facts auditors filter on. The copies serve search only; verification reads
-#: ``entry`` alone.
+#: facts auditors filter on (gateway.audit.projection derives them). The copies
+#: serve search only: what is shown is read from ``entry``, and verification
+#: recomputes the copies from it.
 audit_events = Table(
     "audit_events",
     metadata,
