@@ -26,7 +26,7 @@ from gateway.audit.merkle import inclusion_proof, leaf_hash
 from gateway.audit.projection import EntryMalformed, EventProjection, project
 from gateway.audit.search_filter import AuditEventFilter, event_filter
 from gateway.audit.store import EventFilter, EventRow
-from gateway.audit.subjects import SealedSubject
+from gateway.audit.subjects import SealedSubject, ciphertext_hash
 from gateway.auth.principal import Principal, Role
 from gateway.auth.scopes import AUDIT_READ
 from gateway.context import RequestContext
@@ -200,9 +200,12 @@ def _signed(row: EventRow) -> tuple[dict[str, Any], EventProjection]:
     """The stored entry and the search values it states."""
     try:
         data = orjson.loads(bytes(row.entry))
-        return data, project(data)
-    except (orjson.JSONDecodeError, TypeError, AttributeError, EntryMalformed):
+        signed = project(data)
+    except (orjson.JSONDecodeError, AttributeError, EntryMalformed):
         raise AuditEntryInvalid(int(row.idx)) from None
+    if type(data.get("index")) is not int:
+        raise AuditEntryInvalid(int(row.idx))
+    return data, signed
 
 
 def _event(row: EventRow, subjects: list[EventRow], audit: AuditLog, reveal: bool) -> AuditEvent:
@@ -212,7 +215,7 @@ def _event(row: EventRow, subjects: list[EventRow], audit: AuditLog, reveal: boo
     authority = data.get("authority") or {}
     operation = data.get("operation") or {}
     entry = bytes(row.entry)
-    index, leaf = int(data.get("index", row.idx)), leaf_hash(entry)
+    index, leaf = int(data["index"]), leaf_hash(entry)
     return AuditEvent(
         index=index,
         kind=signed.kind,
@@ -265,7 +268,7 @@ def _event(row: EventRow, subjects: list[EventRow], audit: AuditLog, reveal: boo
         error_codes=list(data.get("errorCodes", [])),
         refused=data.get("refused"),
         subject_blind_indexes=[s["blindIndex"] for s in data.get("subjects", [])],
-        subject_ids=_reveal(subjects, index, audit) if reveal else None,
+        subject_ids=_reveal(subjects, index, signed, audit) if reveal else None,
         entry=entry.decode("utf-8"),
         leaf_hash=encode_base64(leaf),
         receipt=AuditReceipt(
@@ -278,13 +281,18 @@ def _event(row: EventRow, subjects: list[EventRow], audit: AuditLog, reveal: boo
     )
 
 
-def _reveal(subjects: list[EventRow], index: int, audit: AuditLog) -> list[str]:
+def _reveal(
+    subjects: list[EventRow], index: int, signed: EventProjection, audit: AuditLog
+) -> list[str]:
+    # Only the ciphertext the entry commits to is opened, at its own position.
+    committed = {c.position: c.ciphertext_hash for c in signed.subjects}
     revealed = []
     for row in subjects:
-        if int(row.event_idx) != index:
+        ciphertext, position = bytes(row.ciphertext), int(row.position)
+        if int(row.event_idx) != index or committed.get(position) != ciphertext_hash(ciphertext):
             continue
-        sealed = SealedSubject(str(row.blind_index), str(row.key_id), bytes(row.ciphertext))
-        value = audit.cipher.open(sealed, index, int(row.position))
+        sealed = SealedSubject(str(row.blind_index), str(row.key_id), ciphertext)
+        value = audit.cipher.open(sealed, index, position)
         if value is not None:
             revealed.append(value)
     return revealed

@@ -182,3 +182,15 @@ async def test_valid_filters_still_find_the_event(probe_gateway: Gateway) -> Non
         "until": "2100-01-01T00:00:00Z",
     }
     assert [node["index"] for node in await _search(gateway, auditor, where)] == [index]
+
+
+async def test_an_unreadable_entry_is_an_error_not_a_guess(probe_gateway: Gateway) -> None:
+    gateway = probe_gateway
+    index = await _probe(gateway)
+    _tamper(gateway, index, entry=b'{"index": %d}' % index)
+    auditor = await auditor_token(gateway)
+    for query, variables in ((EVENT, {"i": index}), (SEARCH, {"f": {}})):
+        response = await gateway.graphql(auditor, query, variables)
+        (error,) = response.json()["errors"]
+        assert error["extensions"]["code"] == "AUDIT_ENTRY_INVALID"
+        assert f"Audit event {index} cannot be read" in error["message"]
