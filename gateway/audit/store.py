@@ -106,8 +106,9 @@ audit_event_agencies = Table(
 )
 
 #: Subjects, apart from the events: blind index plus AES-256-GCM ciphertext.
-#: Deleting a row or destroying its key leaves every proof valid, because the
-#: event commits only to the blind index and the ciphertext's hash.
+#: Destroying its key leaves every proof valid, because the event commits only
+#: to the blind index and the ciphertext's hash. Deleting a row would hide the
+#: event from searches by subject, so `audit verify` reports it.
 audit_subjects = Table(
     "audit_subjects",
     metadata,
