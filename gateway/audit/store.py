@@ -328,6 +328,36 @@ class AuditStore:
             ).scalar_one_or_none()
         return int(value or 0)
 
+    def iter_events(self, start: int = 0, *, chunk: int = 5000) -> Iterator[EventRow]:
+        """Every stored event from index ``start`` on, in index order.
+
+        Args:
+            start: The first index wanted.
+            chunk: Rows read per query (bounded memory).
+
+        Yields:
+            Rows with ``idx``, ``entry``, ``leaf_hash``, ``receipt_signature``.
+        """
+        columns = (
+            audit_events.c.idx,
+            audit_events.c.entry,
+            audit_events.c.leaf_hash,
+            audit_events.c.receipt_signature,
+        )
+        after = start - 1
+        while True:
+            with read_connection(self.engine) as connection:
+                rows = connection.execute(
+                    select(*columns)
+                    .where(audit_events.c.idx > after)
+                    .order_by(audit_events.c.idx)
+                    .limit(chunk)
+                ).all()
+            yield from rows
+            if len(rows) < chunk:
+                return
+            after = int(rows[-1].idx)
+
     def iter_stored_events(self, *, chunk: int = 5000) -> Iterator[StoredEvent]:
         """Every stored event with its agency and subject rows, in index order.
 
