@@ -140,27 +140,36 @@ def project(event: Mapping[str, Any]) -> EventProjection:
         EntryMalformed: If the entry lacks kind, time, request id or outcome,
             or holds a fact of the wrong JSON type.
     """
-    principal = _object(event, "principal")
-    authority = _object(event, "authority")
-    request_id = _required_text(event, "requestId")
-    time_ms = event.get("time")
+    # Written for speed as much as clarity: verification runs it on every entry.
+    principal, authority = _object(event, "principal"), _object(event, "authority")
+    kind, time_ms = event.get("kind"), event.get("time")
+    request_id, outcome = event.get("requestId"), event.get("outcome")
+    if type(kind) is not str or type(request_id) is not str or type(outcome) is not str:
+        raise EntryMalformed(_missing_text(event))
     if type(time_ms) is not int or time_ms < 0:
         raise EntryMalformed("'time' is not a non-negative integer")
-    return EventProjection(
-        kind=_required_text(event, "kind"),
-        time_ms=time_ms,
-        request_id=request_id[:REQUEST_ID_LENGTH],
-        principal_subject=_text(principal, "subject", "principal"),
-        client_id=_text(principal, "clientId", "principal"),
-        role=_text(principal, "role", "principal"),
+    court = authority.get("courtId")
+    facts = (
+        principal.get("subject"),
+        principal.get("clientId"),
+        principal.get("role"),
         # `or`, not a None test: an authority without a court falls back to the caller's.
-        court_id=_text(authority, "courtId", "authority")
-        or _text(principal, "courtId", "principal"),
-        officer_id=_text(principal, "officerId", "principal"),
-        case_number=_text(authority, "caseNumber", "authority"),
-        outcome=_required_text(event, "outcome"),
-        agencies=_agencies(event),
-        subjects=_subjects(event),
+        court or principal.get("courtId"),
+        principal.get("officerId"),
+        authority.get("caseNumber"),
+        court,
+    )
+    for value in facts:
+        if value is not None and type(value) is not str:
+            raise EntryMalformed("a fact of 'principal' or 'authority' is not a string")
+    return EventProjection(
+        kind,
+        time_ms,
+        request_id[:REQUEST_ID_LENGTH],
+        *facts[:6],
+        outcome,
+        _agencies(event),
+        _subjects(event),
     )
 
 
@@ -237,34 +246,28 @@ def _subject_mismatches(
     return found
 
 
+_NO_OBJECT: Mapping[str, Any] = {}
+
+
 def _object(event: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = event.get(key)
     if value is None:
-        return {}
-    if not isinstance(value, dict):
+        return _NO_OBJECT
+    if type(value) is not dict:
         raise EntryMalformed(f"'{key}' is not an object")
     return value
 
 
-def _text(container: Mapping[str, Any], key: str, where: str) -> str | None:
-    value = container.get(key)
-    if value is not None and not isinstance(value, str):
-        raise EntryMalformed(f"'{where}.{key}' is not a string")
-    return value
-
-
-def _required_text(event: Mapping[str, Any], key: str) -> str:
-    value = event.get(key)
-    if not isinstance(value, str):
-        raise EntryMalformed(f"'{key}' is missing or not a string")
-    return value
+def _missing_text(event: Mapping[str, Any]) -> str:
+    key = next(k for k in ("kind", "requestId", "outcome") if type(event.get(k)) is not str)
+    return f"'{key}' is missing or not a string"
 
 
 def _list(event: Mapping[str, Any], key: str) -> list[Any]:
     value = event.get(key)
     if value is None:
         return []
-    if not isinstance(value, list):
+    if type(value) is not list:
         raise EntryMalformed(f"'{key}' is not a list")
     return value
 
@@ -272,9 +275,9 @@ def _list(event: Mapping[str, Any], key: str) -> list[Any]:
 def _agencies(event: Mapping[str, Any]) -> tuple[str, ...]:
     ids = []
     for call in _list(event, "agencies"):
-        agency = _text(call if isinstance(call, dict) else {}, "agencyId", "agencies[]")
-        if agency is None:
-            raise EntryMalformed("an agency call has no 'agencyId'")
+        agency = call.get("agencyId") if type(call) is dict else None
+        if type(agency) is not str:
+            raise EntryMalformed("an agency call has no string 'agencyId'")
         ids.append(agency)
     # An agency asked twice in one request still has one row.
     return tuple(dict.fromkeys(ids))
@@ -283,11 +286,10 @@ def _agencies(event: Mapping[str, Any]) -> tuple[str, ...]:
 def _subjects(event: Mapping[str, Any]) -> tuple[SubjectCommitment, ...]:
     commitments = []
     for position, subject in enumerate(_list(event, "subjects")):
-        if not isinstance(subject, dict):
-            raise EntryMalformed(f"'subjects[{position}]' is not an object")
-        blind = _text(subject, "blindIndex", f"subjects[{position}]")
-        digest = _text(subject, "ciphertextHash", f"subjects[{position}]")
-        if blind is None or digest is None:
+        is_object = type(subject) is dict
+        blind = subject.get("blindIndex") if is_object else None
+        digest = subject.get("ciphertextHash") if is_object else None
+        if type(blind) is not str or type(digest) is not str:
             raise EntryMalformed(f"'subjects[{position}]' lacks its blind index or hash")
         commitments.append(SubjectCommitment(position, blind, digest))
     return tuple(commitments)

@@ -377,18 +377,11 @@ class AuditStore:
                 if not rows:
                     return
                 first, last = int(rows[0].idx), int(rows[-1].idx)
-                agencies = _by_event(connection, audit_event_agencies, first, last)
-                subjects = _by_event(connection, audit_subjects, first, last)
+                agencies = _agencies_by_event(connection, first, last)
+                subjects = _subjects_by_event(connection, first, last)
             for row in rows:
                 index = int(row.idx)
-                yield StoredEvent(
-                    row=row,
-                    agencies=[str(a.agency_id) for a in agencies.get(index, ())],
-                    subjects=[
-                        StoredSubject(int(s.position), str(s.blind_index), bytes(s.ciphertext))
-                        for s in subjects.get(index, ())
-                    ],
-                )
+                yield StoredEvent(row, agencies.get(index, []), subjects.get(index, []))
             if len(rows) < chunk:
                 return
             after = last
@@ -639,14 +632,30 @@ def _driver_cursor(connection: Connection) -> Iterator[DBAPICursor]:
         cursor.close()
 
 
-def _by_event(connection: Connection, table: Table, first: int, last: int) -> dict[int, list[Any]]:
-    """A side table's rows for events ``first..last``, grouped by event index."""
-    c = table.c
-    key = c.position if table is audit_subjects else c.agency_id
-    query = select(table).where(c.event_idx.between(first, last)).order_by(c.event_idx, key)
-    grouped: dict[int, list[Any]] = {}
-    for row in connection.execute(query).all():
-        grouped.setdefault(int(row.event_idx), []).append(row)
+def _agencies_by_event(connection: Connection, first: int, last: int) -> dict[int, list[str]]:
+    """The agency ids of events ``first..last``, by event index."""
+    c = audit_event_agencies.c
+    query = select(c.event_idx, c.agency_id).where(c.event_idx.between(first, last))
+    grouped: dict[int, list[str]] = {}
+    for index, agency in connection.execute(query).all():
+        grouped.setdefault(int(index), []).append(str(agency))
+    return grouped
+
+
+def _subjects_by_event(
+    connection: Connection, first: int, last: int
+) -> dict[int, list[StoredSubject]]:
+    """The subject rows of events ``first..last``, by event index, in position order."""
+    c = audit_subjects.c
+    query = (
+        select(c.event_idx, c.position, c.blind_index, c.ciphertext)
+        .where(c.event_idx.between(first, last))
+        .order_by(c.event_idx, c.position)
+    )
+    grouped: dict[int, list[StoredSubject]] = {}
+    for index, position, blind_index, ciphertext in connection.execute(query).all():
+        subject = StoredSubject(int(position), str(blind_index), bytes(ciphertext))
+        grouped.setdefault(int(index), []).append(subject)
     return grouped
 
 
