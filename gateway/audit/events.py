@@ -144,6 +144,14 @@ class EventDraft:
     body: dict[str, Any]
     subjects: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Auditors may filter only by the kinds and outcomes listed here, so a new
+        # one must be listed before it is logged (a programming error, caught in tests).
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(f"event kind {self.kind!r} is not in EVENT_KINDS")
+        if self.body.get("outcome") not in EVENT_OUTCOMES:
+            raise ValueError(f"event outcome {self.body.get('outcome')!r} is not in EVENT_OUTCOMES")
+
     def render(self, index: int, time_ms: int, subjects: list[dict[str, str]]) -> dict[str, Any]:
         """The complete event, ready for canonical JSON."""
         return {
