@@ -189,7 +189,7 @@ def test_auditor_finds_the_officers_investigations_by_subject_id(demo: Demo) -> 
         assert node["caseNumber"] == variables["caseNumber"]
         assert node["principal"]["officerId"] == "officer-wz-001"
     other = demo.graphql(
-        demo.token("auditor"), search, {"f": {**by_subject, "subjectId": "110101199003077578"}}
+        demo.token("auditor"), search, {"f": {**by_subject, "subjectId": "110101199003077571"}}
     )
     assert other["data"]["auditEvents"]["edges"] == []
 

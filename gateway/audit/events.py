@@ -43,13 +43,15 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.access_record import AccessRecord
 from gateway.auth.principal import Principal
 
 __all__ = [
+    "EVENT_KINDS",
+    "EVENT_OUTCOMES",
     "REFUSAL_CODES",
     "EventDraft",
     "RequestFacts",
@@ -61,6 +63,12 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+
+#: Every event kind the log holds; an auditor filtering by another is told so.
+EVENT_KINDS = ("intent", "outcome", "measure")
+
+#: Every event outcome: ``pending`` for an intent, one of the others for an outcome.
+EVENT_OUTCOMES = ("pending", "ok", "error", "refused")
 
 #: Error codes that mean the gateway refused the request (no data was sought).
 REFUSAL_CODES = frozenset(
@@ -129,22 +137,35 @@ class EventDraft:
 
     Attributes:
         kind: ``"intent"`` or ``"outcome"``.
-        body: The event's fields other than index, time and subjects.
+        body: The event's fields other than kind, index, time and subjects.
         subjects: Subject IDs in clear; sealed when the index is known and
             never stored as they are.
-        agency_ids: The agencies asked, for the agency filter.
-        measure_ids: The control measures the event is about, for the measure filter.
+
+    The search columns and rows (agencies asked, measures, subjects ...) are derived from
+    the rendered event alone (gateway.audit.projection), never given beside it.
     """
 
     kind: str
     body: dict[str, Any]
     subjects: tuple[str, ...] = ()
-    agency_ids: tuple[str, ...] = field(default=())
-    measure_ids: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # Auditors may filter only by the kinds and outcomes listed here, so a new
+        # one must be listed before it is logged (a programming error, caught in tests).
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(f"event kind {self.kind!r} is not in EVENT_KINDS")
+        if self.body.get("outcome") not in EVENT_OUTCOMES:
+            raise ValueError(f"event outcome {self.body.get('outcome')!r} is not in EVENT_OUTCOMES")
 
     def render(self, index: int, time_ms: int, subjects: list[dict[str, str]]) -> dict[str, Any]:
         """The complete event, ready for canonical JSON."""
-        return {**self.body, "index": index, "time": time_ms, "subjects": subjects}
+        return {
+            **self.body,
+            "kind": self.kind,
+            "index": index,
+            "time": time_ms,
+            "subjects": subjects,
+        }
 
 
 def _principal(principal: Principal | None) -> dict[str, Any] | None:
@@ -221,13 +242,8 @@ def _body(kind: str, facts: RequestFacts, record: AccessRecord, codes: list[str]
 
 
 def _draft(kind: str, facts: RequestFacts, record: AccessRecord, codes: list[str]) -> EventDraft:
-    agencies = tuple(dict.fromkeys(call.agency_id for call in record.agency_calls))
     return EventDraft(
-        kind=kind,
-        body=_body(kind, facts, record, codes),
-        subjects=tuple(record.subjects),
-        agency_ids=agencies,
-        measure_ids=tuple(dict.fromkeys(str(step["measureId"]) for step in record.measures)),
+        kind=kind, body=_body(kind, facts, record, codes), subjects=tuple(record.subjects)
     )
 
 

@@ -121,7 +121,7 @@ class AuditLog:
         requests would be refused (fail closed).
         """
         sample = self._sealer.seal(
-            [EventDraft("outcome", _PROBE_BODY, ("probe",), ("probe",))],
+            [EventDraft("outcome", _PROBE_BODY, ("probe",))],
             _PROBE_INDEX,
             time.time_ns() // 1_000_000,
         )
@@ -135,4 +135,10 @@ class AuditLog:
         return True, detail
 
 
-_PROBE_BODY = {"requestId": "readiness-probe", "outcome": "ok", "principal": None}
+# An agency call and a subject, so that the probe writes a row to every audit table.
+_PROBE_BODY = {
+    "requestId": "readiness-probe",
+    "outcome": "ok",
+    "principal": None,
+    "agencies": [{"agencyId": "probe"}],
+}

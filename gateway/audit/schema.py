@@ -3,7 +3,11 @@
 ``audit:read`` is required. An ``auditor`` sees every event; an ``agency``
 client sees only the events in which its own agency was asked (DESIGN.md §7);
 other roles are refused. Events are shown as logged: ``entry`` is the exact
-canonical JSON the leaf hash covers, so a client can recompute it.
+canonical JSON the leaf hash covers, so a client can recompute it, and every
+other field shown (kind, time, outcome, officer, agencies ...) is read from that
+entry too. The search columns only select which events to show
+(gateway.audit.projection), and each hit is checked against its entry, so
+altered columns can hide an event from a search but never change what is shown.
 """
 
 from __future__ import annotations
@@ -18,14 +22,16 @@ from strawberry.types import Info
 
 from gateway.audit.canonical import encode_base64
 from gateway.audit.log import AuditLog
-from gateway.audit.merkle import inclusion_proof
+from gateway.audit.merkle import inclusion_proof, leaf_hash
+from gateway.audit.projection import EntryMalformed, EventProjection, project
+from gateway.audit.search_filter import AuditEventFilter, event_filter
 from gateway.audit.store import EventFilter, EventRow
-from gateway.audit.subjects import SealedSubject
+from gateway.audit.subjects import SealedSubject, ciphertext_hash
 from gateway.auth.principal import Principal, Role
 from gateway.auth.scopes import AUDIT_READ
 from gateway.context import RequestContext
 from gateway.db import run_sync
-from gateway.errors import BadUserInput, Forbidden, NotFound, ServiceUnavailable
+from gateway.errors import BadUserInput, CredgateError, Forbidden, NotFound, ServiceUnavailable
 from gateway.schema.permissions import requires_scope
 
 MAX_PAGE = 200
@@ -192,22 +198,6 @@ class AuditEvent:
     )
 
 
-@strawberry.input(description="Narrows auditEvents; every field given must match.")
-class AuditEventFilter:
-    subject_id: str | None = None
-    officer_id: str | None = None
-    court_id: str | None = None
-    case_number: str | None = None
-    agency_id: str | None = None
-    measure_id: str | None = strawberry.field(
-        default=None, description="Events about one control measure, every step of it."
-    )
-    outcome: str | None = None
-    kind: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
 @strawberry.type
 class AuditEventEdge:
     cursor: str
@@ -242,13 +232,6 @@ def _scope_agency(principal: Principal) -> str | None:
     raise Forbidden("Only auditors and agencies may read the audit log.")
 
 
-def _millis(value: datetime | None) -> int | None:
-    if value is None:
-        return None
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return int(aware.timestamp() * 1000)
-
-
 def _cursor(index: int) -> str:
     return base64.urlsafe_b64encode(f"audit:{index}".encode()).decode("ascii")
 
@@ -266,18 +249,43 @@ def _after(cursor: str | None) -> int:
         raise BadUserInput("Unknown cursor.", field="after") from None
 
 
+class AuditEntryInvalid(CredgateError):
+    """A stored event's entry cannot be read: the log was tampered with."""
+
+    code = "AUDIT_ENTRY_INVALID"
+
+    def __init__(self, index: int) -> None:
+        super().__init__(
+            f"Audit event {index} cannot be read from its entry; run `credgate audit verify`."
+        )
+
+
+def _signed(row: EventRow) -> tuple[dict[str, Any], EventProjection]:
+    """The stored entry and the search values it states."""
+    try:
+        data = orjson.loads(bytes(row.entry))
+        signed = project(data)
+    except (orjson.JSONDecodeError, AttributeError, EntryMalformed):
+        raise AuditEntryInvalid(int(row.idx)) from None
+    if type(data.get("index")) is not int:
+        raise AuditEntryInvalid(int(row.idx))
+    return data, signed
+
+
 def _event(row: EventRow, subjects: list[EventRow], audit: AuditLog, reveal: bool) -> AuditEvent:
-    data: dict[str, Any] = orjson.loads(bytes(row.entry))
+    # Everything shown comes from the entry, never from the search columns.
+    data, signed = _signed(row)
     principal = data.get("principal")
     authority = data.get("authority") or {}
     operation = data.get("operation") or {}
-    index, leaf = int(row.idx), bytes(row.leaf_hash)
+    entry = bytes(row.entry)
+    index, leaf = int(data["index"]), leaf_hash(entry)
     return AuditEvent(
         index=index,
-        kind=str(row.kind),
-        time=datetime.fromtimestamp(int(row.time_ms) / 1000, UTC),
-        request_id=str(row.request_id),
-        outcome=str(row.outcome),
+        kind=signed.kind,
+        time=datetime.fromtimestamp(signed.time_ms / 1000, UTC),
+        request_id=str(data["requestId"]),
+        outcome=signed.outcome,
         principal=AuditPrincipal(
             subject=principal["subject"],
             client_id=principal["clientId"],
@@ -325,13 +333,13 @@ def _event(row: EventRow, subjects: list[EventRow], audit: AuditLog, reveal: boo
         refused=data.get("refused"),
         measures=[_measure_step(step) for step in data.get("measures", [])],
         subject_blind_indexes=[s["blindIndex"] for s in data.get("subjects", [])],
-        subject_ids=_reveal(subjects, index, audit) if reveal else None,
-        entry=bytes(row.entry).decode("utf-8"),
+        subject_ids=_reveal(subjects, index, signed, audit) if reveal else None,
+        entry=entry.decode("utf-8"),
         leaf_hash=encode_base64(leaf),
         receipt=AuditReceipt(
             index=index,
             leaf_hash=encode_base64(leaf),
-            timestamp=str(int(row.time_ms)),
+            timestamp=str(signed.time_ms),
             signature=encode_base64(bytes(row.receipt_signature)),
         ),
         proof=None,
@@ -360,13 +368,18 @@ def _measure_step(step: dict[str, Any]) -> AuditMeasureStep:
     )
 
 
-def _reveal(subjects: list[EventRow], index: int, audit: AuditLog) -> list[str]:
+def _reveal(
+    subjects: list[EventRow], index: int, signed: EventProjection, audit: AuditLog
+) -> list[str]:
+    # Only the ciphertext the entry commits to is opened, at its own position.
+    committed = {c.position: c.ciphertext_hash for c in signed.subjects}
     revealed = []
     for row in subjects:
-        if int(row.event_idx) != index:
+        ciphertext, position = bytes(row.ciphertext), int(row.position)
+        if int(row.event_idx) != index or committed.get(position) != ciphertext_hash(ciphertext):
             continue
-        sealed = SealedSubject(str(row.blind_index), str(row.key_id), bytes(row.ciphertext))
-        value = audit.cipher.open(sealed, index, int(row.position))
+        sealed = SealedSubject(str(row.blind_index), str(row.key_id), ciphertext)
+        value = audit.cipher.open(sealed, index, position)
         if value is not None:
             revealed.append(value)
     return revealed
@@ -386,27 +399,11 @@ def _proof(audit: AuditLog, index: int) -> AuditInclusionProof | None:
     )
 
 
-def _filter(where: AuditEventFilter | None, audit: AuditLog, agency: str | None) -> EventFilter:
-    where = where or AuditEventFilter()
-    if agency is not None and where.agency_id not in (None, agency):
-        raise Forbidden("An agency sees only the events in which it was asked.")
-    return EventFilter(
-        blind_index=audit.cipher.blind_index(where.subject_id) if where.subject_id else None,
-        officer_id=where.officer_id,
-        court_id=where.court_id,
-        case_number=where.case_number,
-        agency_id=agency or where.agency_id,
-        measure_id=where.measure_id,
-        outcome=where.outcome,
-        kind=where.kind,
-        since_ms=_millis(where.since),
-        until_ms=_millis(where.until),
-    )
-
-
 def _load_one(audit: AuditLog, index: int, agency: str | None) -> tuple[EventRow, list[EventRow]]:
-    rows = audit.store.search(EventFilter(agency_id=agency), index - 1, 1)
-    if not rows or int(rows[0].idx) != index:
+    where = EventFilter(agency_id=agency)
+    rows = audit.store.search(where, index - 1, 1)
+    # An agency's confinement is checked against the entry too, not its copies alone.
+    if not rows or int(rows[0].idx) != index or not where.admits(_signed(rows[0])[1]):
         raise NotFound(f"No audit event {index}.")
     return rows[0], audit.store.subjects([index])
 
@@ -428,19 +425,22 @@ class AuditQuery:
         if not 1 <= first <= MAX_PAGE:
             raise BadUserInput(f"'first' must be 1 to {MAX_PAGE}.", field="first")
         audit = _audit_log(info)
-        where = _filter(filter, audit, agency)
+        where = event_filter(filter, audit.cipher, agency)
         rows = await run_sync(audit.store.search, where, _after(after), first + 1)
         page = rows[:first]
-        subjects = await run_sync(audit.store.subjects, [int(r.idx) for r in page])
+        # A hit whose entry does not match is shown in no search (its copies were altered).
+        hits = [row for row in page if where.admits(_signed(row)[1])]
+        subjects = await run_sync(audit.store.subjects, [int(r.idx) for r in hits])
         edges = [
             AuditEventEdge(cursor=_cursor(int(r.idx)), node=_event(r, subjects, audit, not agency))
-            for r in page
+            for r in hits
         ]
         return AuditEventConnection(
             edges=edges,
             page_info=AuditPageInfo(
                 has_next_page=len(rows) > first,
-                end_cursor=edges[-1].cursor if edges else None,
+                # The last row read, shown or not, so that paging always moves on.
+                end_cursor=_cursor(int(page[-1].idx)) if page else None,
             ),
         )
 

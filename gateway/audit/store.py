@@ -43,6 +43,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from gateway.audit.projection import EventProjection, StoredSubject
 from gateway.db import metadata, read_connection
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "MeasureValues",
     "SealedBatch",
     "StoredCheckpoint",
+    "StoredEvent",
     "SubjectValues",
     "audit_checkpoints",
     "audit_event_agencies",
@@ -75,8 +77,9 @@ audit_sequence = Table(
 )
 
 #: One row per event: its canonical JSON (the leaf data) plus copies of the
-#: facts auditors filter on. The copies serve search only; verification reads
-#: ``entry`` alone.
+#: facts auditors filter on (gateway.audit.projection derives them). The copies
+#: serve search only: what is shown is read from ``entry``, and verification
+#: recomputes the copies from it.
 audit_events = Table(
     "audit_events",
     metadata,
@@ -113,8 +116,9 @@ audit_event_measures = Table(
 )
 
 #: Subjects, apart from the events: blind index plus AES-256-GCM ciphertext.
-#: Deleting a row or destroying its key leaves every proof valid, because the
-#: event commits only to the blind index and the ciphertext's hash.
+#: Destroying its key leaves every proof valid, because the event commits only
+#: to the blind index and the ciphertext's hash. Deleting a row would hide the
+#: event from searches by subject, so `audit verify` reports it.
 audit_subjects = Table(
     "audit_subjects",
     metadata,
@@ -215,6 +219,50 @@ class EventFilter:
     kind: str | None = None
     since_ms: int | None = None
     until_ms: int | None = None
+
+    def admits(self, signed: EventProjection) -> bool:
+        """Whether an event's signed values match, as the SQL conditions test its copies.
+
+        Search runs on the copies (:func:`_conditions`); this re-checks each hit
+        against its entry, so an event whose copies were altered to match a
+        search is not shown in it.
+        """
+        pairs = (
+            (self.officer_id, signed.officer_id),
+            (self.court_id, signed.court_id),
+            (self.case_number, signed.case_number),
+            (self.outcome, signed.outcome),
+            (self.kind, signed.kind),
+        )
+        if any(wanted is not None and wanted != value for wanted, value in pairs):
+            return False
+        if self.since_ms is not None and signed.time_ms < self.since_ms:
+            return False
+        if self.until_ms is not None and signed.time_ms >= self.until_ms:
+            return False
+        if self.agency_id is not None and self.agency_id not in signed.agencies:
+            return False
+        if self.measure_id is not None and self.measure_id not in signed.measures:
+            return False
+        blind_indexes = {subject.blind_index for subject in signed.subjects}
+        return self.blind_index is None or self.blind_index in blind_indexes
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One stored event as verification reads it: its row and side-table rows.
+
+    Attributes:
+        row: The ``audit_events`` row, every column.
+        agencies: The agency ids of its ``audit_event_agencies`` rows.
+        subjects: Its ``audit_subjects`` rows, by position.
+        measures: The measure ids of its ``audit_event_measures`` rows.
+    """
+
+    row: EventRow
+    agencies: list[str]
+    subjects: list[StoredSubject]
+    measures: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -332,6 +380,54 @@ class AuditStore:
             if len(rows) < chunk:
                 return
             after = int(rows[-1].idx)
+
+    def iter_stored_events(self, *, chunk: int = 5000) -> Iterator[StoredEvent]:
+        """Every stored event with its agency and subject rows, in index order.
+
+        Args:
+            chunk: Events read per round of queries (bounded memory).
+
+        Yields:
+            Each event's full row with the side-table rows stored for its index.
+        """
+        after: int | None = None
+        while True:
+            query = select(audit_events).order_by(audit_events.c.idx).limit(chunk)
+            if after is not None:
+                query = query.where(audit_events.c.idx > after)
+            with read_connection(self.engine) as connection:
+                rows = connection.execute(query).all()
+                if not rows:
+                    return
+                first, last = int(rows[0].idx), int(rows[-1].idx)
+                agencies = _agencies_by_event(connection, first, last)
+                subjects = _subjects_by_event(connection, first, last)
+                measures = _measures_by_event(connection, first, last)
+            for row in rows:
+                index = int(row.idx)
+                yield StoredEvent(
+                    row,
+                    agencies.get(index, []),
+                    subjects.get(index, []),
+                    measures.get(index, []),
+                )
+            if len(rows) < chunk:
+                return
+            after = last
+
+    def orphan_rows(self) -> list[tuple[str, int]]:
+        """Agency, subject and measure rows whose event is not stored: (table, event index)."""
+        found: list[tuple[str, int]] = []
+        with read_connection(self.engine) as connection:
+            for table in (audit_event_agencies, audit_subjects, audit_event_measures):
+                orphaned = (
+                    select(table.c.event_idx)
+                    .where(~exists().where(audit_events.c.idx == table.c.event_idx))
+                    .distinct()
+                    .order_by(table.c.event_idx)
+                )
+                found.extend((table.name, int(i)) for i in connection.execute(orphaned).scalars())
+        return found
 
     def event(self, index: int) -> EventRow | None:
         """One event's full row, or ``None``."""
@@ -566,6 +662,43 @@ def _driver_cursor(connection: Connection) -> Iterator[DBAPICursor]:
         raise DBAPIError.instance(None, None, error, driver_error, dialect=dialect) from error
     finally:
         cursor.close()
+
+
+def _agencies_by_event(connection: Connection, first: int, last: int) -> dict[int, list[str]]:
+    """The agency ids of events ``first..last``, by event index."""
+    c = audit_event_agencies.c
+    query = select(c.event_idx, c.agency_id).where(c.event_idx.between(first, last))
+    grouped: dict[int, list[str]] = {}
+    for index, agency in connection.execute(query).all():
+        grouped.setdefault(int(index), []).append(str(agency))
+    return grouped
+
+
+def _measures_by_event(connection: Connection, first: int, last: int) -> dict[int, list[str]]:
+    """The measure ids of events ``first..last``, by event index."""
+    c = audit_event_measures.c
+    query = select(c.event_idx, c.measure_id).where(c.event_idx.between(first, last))
+    grouped: dict[int, list[str]] = {}
+    for index, measure in connection.execute(query).all():
+        grouped.setdefault(int(index), []).append(str(measure))
+    return grouped
+
+
+def _subjects_by_event(
+    connection: Connection, first: int, last: int
+) -> dict[int, list[StoredSubject]]:
+    """The subject rows of events ``first..last``, by event index, in position order."""
+    c = audit_subjects.c
+    query = (
+        select(c.event_idx, c.position, c.blind_index, c.ciphertext)
+        .where(c.event_idx.between(first, last))
+        .order_by(c.event_idx, c.position)
+    )
+    grouped: dict[int, list[StoredSubject]] = {}
+    for index, position, blind_index, ciphertext in connection.execute(query).all():
+        subject = StoredSubject(int(position), str(blind_index), bytes(ciphertext))
+        grouped.setdefault(int(index), []).append(subject)
+    return grouped
 
 
 def _conditions(where: EventFilter) -> list[Any]:

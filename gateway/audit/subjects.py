@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gateway.audit.canonical import encode_base64
 
-__all__ = ["SealedSubject", "SubjectCipher", "normalize_subject"]
+__all__ = ["SealedSubject", "SubjectCipher", "ciphertext_hash", "normalize_subject"]
 
 _BLIND_INDEX_DOMAIN = b"credgate-subject/v1\x00"
 _AAD_DOMAIN = b"credgate-audit-subject/v1\n"
@@ -52,6 +52,11 @@ def normalize_subject(subject: str) -> str:
     return subject.strip().upper()
 
 
+def ciphertext_hash(ciphertext: bytes) -> str:
+    """The commitment an event holds to a subject's ciphertext: base64 SHA-256."""
+    return encode_base64(hashlib.sha256(ciphertext).digest())
+
+
 @dataclass(frozen=True)
 class SealedSubject:
     """One subject as the log stores it.
@@ -68,8 +73,7 @@ class SealedSubject:
 
     def commitment(self) -> dict[str, str]:
         """What the event (and so the Merkle leaf) records about this subject."""
-        digest = hashlib.sha256(self.ciphertext).digest()
-        return {"blindIndex": self.blind_index, "ciphertextHash": encode_base64(digest)}
+        return {"blindIndex": self.blind_index, "ciphertextHash": ciphertext_hash(self.ciphertext)}
 
 
 class SubjectCipher:

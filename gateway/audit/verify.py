@@ -16,6 +16,17 @@ CloudTrail ``validate-logs`` style:
     inconsistent with trusted checkpoint
                     the log does not extend a checkpoint a witness kept earlier
                     (catches a rewrite even by a holder of the signing key)
+    projection mismatch
+                    a search column or row (audit_events.officer_id, outcome,
+                    kind, time_ms ..., an audit_event_agencies or audit_subjects
+                    row) differs from what the signed entry says, is missing, or
+                    is extra: searches would miss the event or wrongly find it
+    malformed       a signed entry lacks a fact every event has (kind, time ...)
+
+Search values are recomputed from each entry by the function the writer used to
+store them (gateway.audit.projection), so every event kind is checked alike.
+They are judged only for entries that are themselves intact: a modified or
+displaced entry is reported as such, not once more column by column.
 
 A checkpoint whose root the events do not reproduce narrows the search to the
 events it added; their receipt signatures then name the changed entry. Only
@@ -42,8 +53,9 @@ from gateway.audit.merkle import (
     root_from_leaf_hashes,
     verify_consistency,
 )
+from gateway.audit.projection import project, projection_mismatches
 from gateway.audit.receipt import receipt_message
-from gateway.audit.store import AuditStore
+from gateway.audit.store import AuditStore, StoredEvent
 
 __all__ = ["Problem", "VerificationReport", "verify_log"]
 
@@ -53,6 +65,8 @@ OUT_OF_ORDER = "out of order"
 INSERTED = "inserted"
 BAD_SIGNATURE = "bad signature"
 INCONSISTENT = "inconsistent with trusted checkpoint"
+PROJECTION = "projection mismatch"
+MALFORMED = "malformed"
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,7 @@ class VerificationReport:
     @property
     def valid(self) -> int:
         """How many of the ``total`` entries have no problem."""
-        bad = {i for problem in self.problems for i in problem.indices() if i < self.total}
+        bad = {i for problem in self.problems for i in problem.indices() if 0 <= i < self.total}
         return self.total - len(bad)
 
     @property
@@ -131,6 +145,8 @@ class _Scan:
     claim_counts: dict[int, int] = field(default_factory=dict)
     intact: int = 0  # entries 0..intact-1 are all present
     roots: dict[int, bytes] = field(default_factory=dict)
+    # Judged at the end, once it is known which entries are themselves bad.
+    projection_problems: list[Problem] = field(default_factory=list)
 
 
 def verify_log(
@@ -161,6 +177,7 @@ def verify_log(
     _check_signatures(scan, range(covered, len(scan.leaves)), receipt_key, report)
     if trusted_note is not None:
         _check_trusted(trusted_note, verifier, checkpoints, scan, report)
+    _add_projection_problems(store, scan, report)
     report.problems.sort(key=lambda p: (p.index is None, p.index or 0, p.checkpoint or 0))
     return report
 
@@ -187,7 +204,8 @@ def _checkpoints(
 def _scan(store: AuditStore, sizes: set[int], report: VerificationReport) -> _Scan:
     scan = _Scan()
     frontier = MerkleFrontier()
-    for row in store.iter_events():
+    for stored in store.iter_stored_events():
+        row = stored.row
         position = len(scan.leaves)
         if row.idx != position:
             if row.idx < position:
@@ -199,13 +217,16 @@ def _scan(store: AuditStore, sizes: set[int], report: VerificationReport) -> _Sc
             position = row.idx
         entry = bytes(row.entry)
         leaf = leaf_hash(entry)
-        claimed, time_ms = _claims(entry)
+        event = _parse(entry)
+        claimed, time_ms = _claims(event)
         if not hmac.compare_digest(leaf, bytes(row.leaf_hash)):
             detail = "the event does not hash to its stored leaf hash"
             report.problems.append(Problem(MODIFIED, detail, index=position))
         elif claimed != position:
             detail = f"the event records index {claimed}"
             report.problems.append(Problem(OUT_OF_ORDER, detail, index=position))
+        elif event is not None:
+            _check_projection(event, stored, position, scan)
         scan.leaves.append(leaf)
         scan.times.append(time_ms)
         scan.signatures.append(bytes(row.receipt_signature))
@@ -219,18 +240,49 @@ def _scan(store: AuditStore, sizes: set[int], report: VerificationReport) -> _Sc
     return scan
 
 
-def _claims(entry: bytes) -> tuple[int | None, int]:
+def _parse(entry: bytes) -> dict[str, Any] | None:
     try:
         event = orjson.loads(entry)
     except orjson.JSONDecodeError:
-        return None, 0
-    if not isinstance(event, dict):
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def _claims(event: dict[str, Any] | None) -> tuple[int | None, int]:
+    if event is None:
         return None, 0
     index, time_ms = event.get("index"), event.get("time")
     return (
         index if type(index) is int else None,
         time_ms if type(time_ms) is int and time_ms >= 0 else 0,
     )
+
+
+def _check_projection(event: dict[str, Any], stored: StoredEvent, index: int, scan: _Scan) -> None:
+    """Compare the stored search values with those the entry yields."""
+    try:
+        projection = project(event)
+    except AuditError as error:
+        scan.projection_problems.append(Problem(MALFORMED, error.reason, index=index))
+        return
+    row = stored.row._mapping
+    for detail in projection_mismatches(
+        projection, row, stored.agencies, stored.subjects, stored.measures
+    ):
+        scan.projection_problems.append(Problem(PROJECTION, detail, index=index))
+
+
+def _add_projection_problems(store: AuditStore, scan: _Scan, report: VerificationReport) -> None:
+    """Report search values of intact entries, and side rows of no stored event."""
+    flagged = {i for problem in report.problems for i in problem.indices()}
+    report.problems.extend(p for p in scan.projection_problems if p.index not in flagged)
+    orphans: dict[int, list[str]] = {}
+    for table, index in store.orphan_rows():
+        if index not in flagged:  # a missing event is reported already
+            orphans.setdefault(index, []).append(table)
+    for index, tables in orphans.items():
+        detail = f"{' and '.join(tables)} rows for an event that is not stored"
+        report.problems.append(Problem(PROJECTION, detail, index=index))
 
 
 def _missing(report: VerificationReport, first: int, last: int, detail: str) -> None:

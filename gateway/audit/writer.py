@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gateway.audit.canonical import canonical_json, encode_base64
 from gateway.audit.events import EventDraft
 from gateway.audit.merkle import leaf_hash
+from gateway.audit.projection import project
 from gateway.audit.receipt import AuditReceipt, receipt_message
 from gateway.audit.store import (
     AgencyValues,
@@ -89,34 +90,32 @@ class EventSealer:
             self._cipher.seal(subject, index, position)
             for position, subject in enumerate(draft.subjects)
         ]
-        entry = canonical_json(draft.render(index, time_ms, [s.commitment() for s in sealed]))
+        event = draft.render(index, time_ms, [s.commitment() for s in sealed])
+        entry = canonical_json(event)
         leaf = leaf_hash(entry)
-        body = draft.body
-        principal = body.get("principal") or {}
-        authority = body.get("authority") or {}
+        # Every search value comes from the event itself, by the same function
+        # `credgate audit verify` recomputes them with.
+        projection = project(event)
         batch.events.append(
             EventValues(
                 idx=index,
-                kind=draft.kind,
-                time_ms=time_ms,
-                request_id=body["requestId"][:64],
-                principal_subject=principal.get("subject"),
-                client_id=principal.get("clientId"),
-                role=principal.get("role"),
-                court_id=authority.get("courtId") or principal.get("courtId"),
-                officer_id=principal.get("officerId"),
-                case_number=authority.get("caseNumber"),
-                outcome=body["outcome"],
+                **projection.columns(),
                 entry=entry,
                 leaf_hash=leaf,
                 receipt_signature=self._key.sign(receipt_message(index, leaf, time_ms)),
             )
         )
-        batch.agencies.extend(AgencyValues(index, agency) for agency in draft.agency_ids)
-        batch.measures.extend(MeasureValues(index, measure) for measure in draft.measure_ids)
+        batch.agencies.extend(AgencyValues(index, agency) for agency in projection.agencies)
+        batch.measures.extend(MeasureValues(index, measure) for measure in projection.measures)
         batch.subjects.extend(
-            SubjectValues(index, position, s.blind_index, s.key_id, s.ciphertext)
-            for position, s in enumerate(sealed)
+            SubjectValues(
+                index,
+                s.position,
+                s.blind_index,
+                sealed[s.position].key_id,
+                sealed[s.position].ciphertext,
+            )
+            for s in projection.subjects
         )
 
 

@@ -129,7 +129,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("audit", help="verify and export the tamper-evident audit log")
     commands = parser.add_subparsers(dest="audit_command", required=True)
     verify = commands.add_parser(
-        "verify", help="recompute every leaf and root, check signatures; non-zero on any problem"
+        "verify",
+        help="recompute every leaf, root and search column, check signatures; "
+        "non-zero on any problem",
     )
     add_location_options(verify)
     verify.add_argument("--json", action="store_true", help="print the report as JSON")

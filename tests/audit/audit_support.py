@@ -32,7 +32,7 @@ from gateway.services import build_services
 from tests.conftest import PUBLIC_URL, Gateway, prepare_deployment
 
 # Valid resident ID numbers (GB 11643 check digits), as in the demo population.
-RESIDENT_IDS = ("410823198507142315", "41082319900101123X", "410802197712310026")
+RESIDENT_IDS = ("410823198507142317", "41082319900101104X", "410802197712310029")
 
 PROBE = """query Probe($subject: String!) { probe(subject: $subject) }"""
 ME = "query Me { me { role } }"

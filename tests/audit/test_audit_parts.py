@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from gateway.access_record import AccessRecord
 from gateway.audit.errors import AuditError, ProofError
-from gateway.audit.events import RequestFacts, outcome_draft
+from gateway.audit.events import EventDraft, RequestFacts, outcome_draft
 from gateway.audit.export import export_events, verify_export
 from gateway.audit.integrator import IntegrityFailure
 from gateway.audit.log import AuditLog
@@ -132,3 +132,10 @@ def test_verify_export_rejects_a_proof_for_another_tree(audit: AuditLog) -> None
     wrong = lines[2].replace('"treeSize":4', '"treeSize":3')
     with pytest.raises(ProofError):
         verify_export([lines[0], wrong], audit.verifier)
+
+
+def test_an_event_kind_or_outcome_auditors_cannot_filter_by_is_refused() -> None:
+    with pytest.raises(ValueError, match="EVENT_KINDS"):
+        EventDraft("import", {"outcome": "ok"})
+    with pytest.raises(ValueError, match="EVENT_OUTCOMES"):
+        EventDraft("outcome", {"outcome": "partial"})
