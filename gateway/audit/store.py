@@ -366,6 +366,14 @@ class AuditStore:
             ).all()
         return [_checkpoint(row) for row in rows]
 
+    def checkpoint(self, size: int) -> StoredCheckpoint | None:
+        """The checkpoint of the tree of ``size`` leaves, or ``None``."""
+        with read_connection(self.engine) as connection:
+            row = connection.execute(
+                select(audit_checkpoints).where(audit_checkpoints.c.size == size)
+            ).first()
+        return None if row is None else _checkpoint(row)
+
     def latest_checkpoint(self, connection: Connection | None = None) -> StoredCheckpoint | None:
         """The checkpoint of the largest tree, or ``None`` before the first."""
         query = select(audit_checkpoints).order_by(audit_checkpoints.c.size.desc()).limit(1)
