@@ -52,7 +52,7 @@ class ProofPlan:
         """The plan of a proof whose elements hash these leaf ranges."""
         return cls(tuple(tuple(perfect_subtrees(start, end)) for start, end in ranges))
 
-    def keys(self) -> set[NodeKey]:
+    def nodes(self) -> set[NodeKey]:
         """Every subtree the proof needs (at most 2 per level of the tree)."""
         return {key for element in self.elements for key in element}
 
@@ -60,7 +60,7 @@ class ProofPlan:
         """Fold the subtrees' hashes into the proof.
 
         Args:
-            hashes: At least the hashes of :meth:`keys`.
+            hashes: At least the hashes of :meth:`nodes`.
 
         Returns:
             The proof's hashes, in proof order.

@@ -24,7 +24,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from sqlalchemy import BigInteger, Column, LargeBinary, SmallInteger, Table, insert, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    LargeBinary,
+    SmallInteger,
+    Table,
+    and_,
+    insert,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from gateway.audit.errors import TreeStateError
@@ -93,7 +104,7 @@ class TreeStore:
             TreeStateError: If a node the proof needs is not stored.
         """
         plan = inclusion_plan(index, tree_size)
-        found = self.hashes(plan.keys() | {(0, index)})
+        found = self.hashes(plan.nodes() | {(0, index)})
         leaf = found.get((0, index))
         if leaf is None:
             raise TreeStateError(f"no stored hash of leaf {index}")
@@ -107,7 +118,7 @@ class TreeStore:
             TreeStateError: If a node the proof needs is not stored.
         """
         plan = consistency_plan(size1, size2)
-        return plan.assemble(self.hashes(plan.keys()))
+        return plan.assemble(self.hashes(plan.nodes()))
 
     def frontier(self, size: int, connection: Connection | None = None) -> MerkleFrontier:
         """The frontier of the tree of ``size`` leaves, read from its stored subtrees.
@@ -118,7 +129,7 @@ class TreeStore:
         if size == 0:
             return MerkleFrontier()
         plan = ProofPlan(tuple((key,) for key in perfect_subtrees(0, size)))
-        hashes = plan.assemble(self.hashes(plan.keys(), connection))
+        hashes = plan.assemble(self.hashes(plan.nodes(), connection))
         return MerkleFrontier.from_subtrees(size, hashes)
 
     def root(self, size: int, connection: Connection | None = None) -> bytes:
@@ -157,6 +168,11 @@ class TreeStore:
                 return
             after = int(rows[-1].idx)
 
+    def exists(self) -> bool:
+        """Whether the table is there (a database upgraded past ``0005_audit_tree``)."""
+        with read_connection(self.engine) as connection:
+            return inspect(connection).has_table(audit_tree_nodes.name)
+
     def top_level(self) -> int:
         """The highest level with a stored node (0 when none is stored)."""
         with read_connection(self.engine) as connection:
@@ -176,8 +192,12 @@ def _read_hashes(connection: Connection, keys: set[NodeKey]) -> dict[NodeKey, by
         found.update(((0, int(row.idx)), bytes(row.leaf_hash)) for row in rows)
     if nodes:
         node = audit_tree_nodes.c
-        rows = connection.execute(
-            select(node.level, node.idx, node.hash).where(tuple_(node.level, node.idx).in_(nodes))
-        )
+        by_level: dict[int, list[int]] = {}
+        for level, index in nodes:
+            by_level.setdefault(level, []).append(index)
+        # One key lookup per level: SQLite answers "(level, idx) IN (VALUES ...)"
+        # with a full scan, an OR of "level = ? AND idx IN (...)" by the key.
+        wanted = [and_(node.level == lvl, node.idx.in_(ids)) for lvl, ids in by_level.items()]
+        rows = connection.execute(select(node.level, node.idx, node.hash).where(or_(*wanted)))
         found.update(((int(row.level), int(row.idx)), bytes(row.hash)) for row in rows)
     return found
