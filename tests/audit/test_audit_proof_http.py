@@ -31,6 +31,8 @@ CONSISTENCY = """query Consistency($from: Int!, $to: Int) {
   auditConsistencyProof(fromSize: $from, toSize: $to) { fromSize toSize hashes checkpoint }
 }"""
 
+FIRST_THREE = "{ auditEvents(first: 3) { edges { node { entry } } } }"
+
 
 async def _data(gateway: Gateway, token: str, query: str, **variables: Any) -> Any:
     response = await gateway.graphql(token, query, variables)
@@ -77,7 +79,7 @@ async def test_inclusion_and_consistency_proofs_verify_against_signed_checkpoint
     earlier = data["auditConsistencyProof"]
     hashes = [decode_base64(h) for h in earlier["hashes"]]
     assert open_checkpoint(earlier["checkpoint"], log.verifier) == old
-    first = await _data(probe_gateway, auditor, "{ auditEvents(first: 3) { edges { node { entry } } } }")
+    first = await _data(probe_gateway, auditor, FIRST_THREE)
     entries = [edge["node"]["entry"] for edge in first["auditEvents"]["edges"]]
     root3 = root_from_leaf_hashes([leaf_hash(entry.encode("utf-8")) for entry in entries])
     verify_consistency(3, old.size, hashes, root3, old.root_hash)
