@@ -348,16 +348,6 @@ class AuditStore:
         with read_connection(self.engine) as connection:
             return list(connection.execute(query).all())
 
-    def leaf_hashes(self, size: int) -> list[bytes]:
-        """The stored leaf hashes of the first ``size`` events (for proofs)."""
-        query = (
-            select(audit_events.c.leaf_hash)
-            .where(audit_events.c.idx < size)
-            .order_by(audit_events.c.idx)
-        )
-        with read_connection(self.engine) as connection:
-            return [bytes(value) for value in connection.execute(query).scalars()]
-
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, smallest tree first."""
         with read_connection(self.engine) as connection:

@@ -11,7 +11,7 @@ beyond the latest checkpoint's tree.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 from gateway.audit.proofs import TreeLevels
@@ -49,7 +49,7 @@ class NodeMismatch:
 
 
 def stored_node_mismatches(
-    tree: TreeStore, leaves: Sequence[bytes], tree_size: int
+    tree: TreeStore, leaves: Sequence[bytes], tree_size: int, flagged: Collection[int] = ()
 ) -> Iterator[NodeMismatch]:
     """Compare every stored node with the tree rebuilt from ``leaves``.
 
@@ -59,13 +59,18 @@ def stored_node_mismatches(
             (or as many as are intact, when fewer) are used.
         tree_size: The latest checkpoint's size: the stored levels should hold
             exactly the perfect subtrees of that tree.
+        flagged: Entries already reported bad (modified, missing ...): the
+            nodes above them cannot be judged, so they are not reported.
 
     Yields:
         Each mismatch, level by level, in index order.
     """
     rebuilt = TreeLevels(leaves[: min(tree_size, len(leaves))])
     for level in range(1, max(tree.top_level(), rebuilt.height - 1) + 1):
-        yield from _level_mismatches(tree, level, rebuilt.level(level), tree_size)
+        unjudged = {index >> level for index in flagged}
+        for mismatch in _level_mismatches(tree, level, rebuilt.level(level), tree_size):
+            if mismatch.detail != DIFFERS or mismatch.index not in unjudged:
+                yield mismatch
 
 
 def _level_mismatches(

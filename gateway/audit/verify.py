@@ -309,7 +309,9 @@ def _check_tree(store: AuditStore, scan: _Scan, report: VerificationReport) -> N
         detail = "the tree's levels are not stored: run `credgate db upgrade`"
         report.problems.append(Problem(BAD_TREE_NODE, detail))
         return
-    for mismatch in stored_node_mismatches(tree, scan.leaves[: scan.intact], size):
+    # A changed event changes the rebuilt nodes above it: it is reported itself.
+    flagged = {i for problem in report.problems for i in problem.indices()}
+    for mismatch in stored_node_mismatches(tree, scan.leaves[: scan.intact], size, flagged):
         node = (mismatch.level, mismatch.index)
         report.problems.append(Problem(BAD_TREE_NODE, mismatch.describe(), node=node))
 
