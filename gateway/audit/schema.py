@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import strawberry
+from sqlalchemy.engine import Connection
 from strawberry.types import Info
 
 from gateway.audit.canonical import encode_base64
@@ -28,7 +29,7 @@ from gateway.audit.tree_store import TreeStore
 from gateway.auth.principal import Principal, Role
 from gateway.auth.scopes import AUDIT_READ
 from gateway.context import RequestContext
-from gateway.db import run_sync
+from gateway.db import read_connection, run_sync
 from gateway.errors import BadUserInput, Forbidden, NotFound, ServiceUnavailable
 from gateway.schema.permissions import requires_scope
 
@@ -298,13 +299,17 @@ def _reveal(subjects: list[EventRow], index: int, audit: AuditLog) -> list[str]:
 
 
 def _proof(audit: AuditLog, index: int) -> AuditInclusionProof | None:
-    latest = audit.store.latest_checkpoint()
-    if latest is None or index >= latest.size:
-        return None
-    try:
-        leaf, path = TreeStore(audit.store.engine).inclusion_proof(index, latest.size)
-    except TreeStateError as error:
-        raise _tree_unavailable(error) from error
+    # One read transaction: the checkpoint and the nodes of its tree.
+    with read_connection(audit.store.engine) as connection:
+        latest = audit.store.latest_checkpoint(connection)
+        if latest is None or index >= latest.size:
+            return None
+        try:
+            leaf, path = TreeStore(audit.store.engine).inclusion_proof(
+                index, latest.size, connection
+            )
+        except TreeStateError as error:
+            raise _tree_unavailable(error) from error
     return AuditInclusionProof(
         index=index,
         tree_size=latest.size,
@@ -315,16 +320,18 @@ def _proof(audit: AuditLog, index: int) -> AuditInclusionProof | None:
 
 
 def _consistency(audit: AuditLog, from_size: int, to_size: int | None) -> AuditConsistencyProof:
-    checkpoint = _checkpoint_of(audit, to_size)
-    if not 1 <= from_size <= checkpoint.size:
-        raise BadUserInput(
-            f"'fromSize' must be 1 to {checkpoint.size}, the size of the later tree.",
-            field="fromSize",
-        )
-    try:
-        path = TreeStore(audit.store.engine).consistency_proof(from_size, checkpoint.size)
-    except TreeStateError as error:
-        raise _tree_unavailable(error) from error
+    with read_connection(audit.store.engine) as connection:
+        checkpoint = _checkpoint_of(audit, to_size, connection)
+        if not 1 <= from_size <= checkpoint.size:
+            raise BadUserInput(
+                f"'fromSize' must be 1 to {checkpoint.size}, the size of the later tree.",
+                field="fromSize",
+            )
+        tree = TreeStore(audit.store.engine)
+        try:
+            path = tree.consistency_proof(from_size, checkpoint.size, connection)
+        except TreeStateError as error:
+            raise _tree_unavailable(error) from error
     return AuditConsistencyProof(
         from_size=from_size,
         to_size=checkpoint.size,
@@ -333,8 +340,11 @@ def _consistency(audit: AuditLog, from_size: int, to_size: int | None) -> AuditC
     )
 
 
-def _checkpoint_of(audit: AuditLog, size: int | None) -> StoredCheckpoint:
-    checkpoint = audit.store.latest_checkpoint() if size is None else audit.store.checkpoint(size)
+def _checkpoint_of(audit: AuditLog, size: int | None, connection: Connection) -> StoredCheckpoint:
+    store = audit.store
+    checkpoint = (
+        store.latest_checkpoint(connection) if size is None else store.checkpoint(size, connection)
+    )
     if checkpoint is None:
         raise NotFound("No signed checkpoint yet." if size is None else f"No checkpoint {size}.")
     return checkpoint

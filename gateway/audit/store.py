@@ -356,12 +356,10 @@ class AuditStore:
             ).all()
         return [_checkpoint(row) for row in rows]
 
-    def checkpoint(self, size: int) -> StoredCheckpoint | None:
-        """The checkpoint of the tree of ``size`` leaves, or ``None``."""
-        with read_connection(self.engine) as connection:
-            row = connection.execute(
-                select(audit_checkpoints).where(audit_checkpoints.c.size == size)
-            ).first()
+    def checkpoint(self, size: int, connection: Connection) -> StoredCheckpoint | None:
+        """The checkpoint of the tree of ``size`` leaves, or ``None``, read in ``connection``."""
+        query = select(audit_checkpoints).where(audit_checkpoints.c.size == size)
+        row = connection.execute(query).first()
         return None if row is None else _checkpoint(row)
 
     def latest_checkpoint(self, connection: Connection | None = None) -> StoredCheckpoint | None:
