@@ -19,9 +19,9 @@ from gateway.audit.tree_store import TreeStore
 
 __all__ = ["NodeMismatch", "stored_node_mismatches"]
 
-DIFFERS = "differs from the hash recomputed from the events"
-MISSING = "is not stored"
-UNCOVERED = "lies beyond the latest checkpoint's tree"
+DIFFERS = "different from the hash recomputed from the events"
+MISSING = "not stored"
+UNCOVERED = "beyond the latest checkpoint's tree"
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,8 @@ class NodeMismatch:
         first, last = self.index, self.last_index
         nodes = f"node {first}" if first == last else f"nodes {first}..{last}"
         leaves = f"leaves {first << self.level}..{((last + 1) << self.level) - 1}"
-        return f"stored tree {nodes} of level {self.level} ({leaves}) {self.detail}"
+        verb = "is" if first == last else "are"
+        return f"stored tree {nodes} of level {self.level} ({leaves}) {verb} {self.detail}"
 
 
 def stored_node_mismatches(

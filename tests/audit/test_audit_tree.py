@@ -215,15 +215,20 @@ def test_verify_names_a_tampered_missing_or_uncovered_stored_node(
         ("bad tree node", (1, 21)),
     }
     assert found["bad tree node", (3, 2)] == (
-        "stored tree node 2 of level 3 (leaves 16..23) differs from the hash recomputed "
-        "from the events"
+        "stored tree node 2 of level 3 (leaves 16..23) is different from the hash "
+        "recomputed from the events"
     )
     assert found["bad tree node", (1, 4)].startswith("stored tree nodes 4..5 of level 1")
-    assert found["bad tree node", (1, 4)].endswith("is not stored")
-    assert found["bad tree node", (1, 21)].endswith("lies beyond the latest checkpoint's tree")
+    assert found["bad tree node", (1, 4)].endswith("(leaves 8..11) are not stored")
+    assert found["bad tree node", (1, 21)].endswith("is beyond the latest checkpoint's tree")
     with engine.connect() as connection:
         count = connection.execute(select(func.count()).select_from(audit_tree_nodes)).scalar()
     assert count == 40 - (40).bit_count() - 2 + 1
+    # The terminal report names the node too.
+    assert main(["audit", "verify", "--data-dir", str(data_dir)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("tree level 3 node 2: bad tree node: stored") for line in lines)
+    assert lines[-1] == "45/45 entries valid, 1 checkpoints"
 
 
 def test_stored_roots_match_the_leaves(audit: AuditLog) -> None:
