@@ -24,9 +24,9 @@ from gateway.audit.canonical import decode_base64, encode_base64
 from gateway.audit.checkpoint import NoteVerifier, open_checkpoint
 from gateway.audit.errors import AuditError, ProofError
 from gateway.audit.merkle import leaf_hash, verify_inclusion
-from gateway.audit.proofs import TreeLevels
 from gateway.audit.receipt import verify_receipt
 from gateway.audit.store import AuditStore, EventFilter
+from gateway.audit.tree_store import TreeStore
 
 __all__ = ["export_events", "verify_export"]
 
@@ -64,22 +64,24 @@ def export_events(
             }
         )
     )
-    levels = TreeLevels(store.leaf_hashes(size))
+    tree = TreeStore(store.engine)
     written, after = 0, -1
     where = EventFilter(since_ms=since_ms, until_ms=until_ms)
     while True:
         rows = store.search(where, after, _PAGE)
+        # Each page's proofs from the stored levels, read together.
+        proofs = tree.inclusion_proofs((int(r.idx) for r in rows if int(r.idx) < size), size)
         for row in rows:
-            out.write(_line(_event_line(row, size, levels)))
+            out.write(_line(_event_line(row, size, proofs.get(int(row.idx)))))
         written += len(rows)
         if len(rows) < _PAGE:
             return written
         after = int(rows[-1].idx)
 
 
-def _event_line(row: Any, size: int, levels: TreeLevels) -> dict[str, Any]:
+def _event_line(row: Any, size: int, proof: list[bytes] | None) -> dict[str, Any]:
     index, leaf = int(row.idx), bytes(row.leaf_hash)
-    covered = index < size
+    covered = proof is not None
     return {
         "type": "event",
         "index": index,
@@ -91,9 +93,7 @@ def _event_line(row: Any, size: int, levels: TreeLevels) -> dict[str, Any]:
             "signature": encode_base64(bytes(row.receipt_signature)),
         },
         "treeSize": size if covered else None,
-        "inclusionProof": [encode_base64(h) for h in levels.inclusion_proof(index)]
-        if covered
-        else None,
+        "inclusionProof": [encode_base64(h) for h in proof] if proof is not None else None,
     }
 
 

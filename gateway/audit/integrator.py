@@ -4,12 +4,15 @@ One integrator at a time, across processes: each round holds the
 ``audit_integrator`` lease row (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; the
 ``BEGIN IMMEDIATE`` write lock on SQLite), so two gateways never sign two
 different checkpoints of the same size. Before signing, the round checks that
-the tree it extends is the one the previous checkpoint signed: the stored
-frontier must reproduce that checkpoint's size and root, and the checkpoint's
-own signature must verify. Appending leaves to a frontier only ever extends the
-tree, so the new checkpoint is consistent with the previous one by
-construction (RFC 9162 §2.1.4), the approach of Trillian Tessera. Every leaf is
-recomputed from its event, never taken from the stored hash.
+the tree it extends is the one the previous checkpoint signed: the tree's
+stored levels (``gateway.audit.tree_store``) must reproduce that checkpoint's
+root, and the checkpoint's own signature must verify. Appending leaves to the
+frontier read from those levels only ever extends the tree, so the new
+checkpoint is consistent with the previous one by construction (RFC 9162
+§2.1.4), the approach of Trillian Tessera. Every leaf is recomputed from its
+event, never taken from the stored hash. The perfect subtrees the new leaves
+complete (about one per leaf) are stored in the checkpoint's own transaction,
+so the stored levels always cover exactly the latest checkpoint's tree.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ import structlog
 from sqlalchemy.engine import Connection
 
 from gateway.audit.checkpoint import Checkpoint, NoteSigner, open_checkpoint
-from gateway.audit.errors import AuditError
+from gateway.audit.errors import AuditError, TreeStateError
 from gateway.audit.merkle import MerkleFrontier, leaf_hash
 from gateway.audit.store import AuditStore, StoredCheckpoint
+from gateway.audit.tree_store import TreeStore
 from gateway.db import run_sync
 
 __all__ = ["Integrator", "IntegrityFailure"]
@@ -57,6 +61,7 @@ class Integrator:
 
     def __init__(self, store: AuditStore, signer: NoteSigner, interval_s: float = 0.5) -> None:
         self._store = store
+        self._tree = TreeStore(store.engine)
         self._signer = signer
         self.interval_s = interval_s
         self._wake: asyncio.Event | None = None
@@ -94,17 +99,20 @@ class Integrator:
                 return held
 
     def _extend(self, connection: Connection) -> StoredCheckpoint | None:
-        frontier = self._restore(self._store.latest_checkpoint(connection))
+        frontier = self._restore(self._store.latest_checkpoint(connection), connection)
         rows = AuditStore.entries_from(connection, frontier.size, MAX_LEAVES_PER_ROUND)
         if not rows:
             return None
-        for row in rows:
-            if row.idx != frontier.size:
-                raise IntegrityFailure(f"event {frontier.size} is missing (found {row.idx})")
+        leaves = []
+        for position, row in enumerate(rows, start=frontier.size):
+            if row.idx != position:
+                raise IntegrityFailure(f"event {position} is missing (found {row.idx})")
             leaf = leaf_hash(bytes(row.entry))
             if not hmac.compare_digest(leaf, bytes(row.leaf_hash)):
                 raise IntegrityFailure(f"event {row.idx} does not match its stored leaf hash")
-            frontier.append(leaf)
+            leaves.append(leaf)
+        # Stored with the checkpoint below, in this transaction: both or neither.
+        TreeStore.insert(connection, frontier.grow(leaves))
         root = frontier.root()
         note = self._signer.sign(Checkpoint(self._signer.name, frontier.size, root))
         return StoredCheckpoint(
@@ -115,16 +123,21 @@ class Integrator:
             created_ms=time.time_ns() // 1_000_000,
         )
 
-    def _restore(self, latest: StoredCheckpoint | None) -> MerkleFrontier:
+    def _restore(self, latest: StoredCheckpoint | None, connection: Connection) -> MerkleFrontier:
         if latest is None:
             return MerkleFrontier()
         signed = open_checkpoint(latest.note, self._signer.verifier)
-        frontier = MerkleFrontier.from_dict(orjson.loads(latest.frontier))
+        if signed.size != latest.size:
+            raise IntegrityFailure(f"checkpoint {latest.size} signs size {signed.size}")
+        try:
+            frontier = self._tree.frontier(signed.size, connection)
+        except TreeStateError as error:
+            raise IntegrityFailure(
+                f"stored tree levels lack checkpoint {signed.size}'s subtrees: {error.reason}"
+            ) from error
         # The tree we extend must be exactly the one last signed (consistency).
-        if frontier.size != signed.size or not hmac.compare_digest(
-            frontier.root(), signed.root_hash
-        ):
-            raise IntegrityFailure(f"stored frontier does not match checkpoint {signed.size}")
+        if not hmac.compare_digest(frontier.root(), signed.root_hash):
+            raise IntegrityFailure(f"stored tree levels do not reproduce checkpoint {signed.size}")
         return frontier
 
     def notify(self) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypedDict
 
 from gateway.audit.canonical import decode_base64, encode_base64
@@ -26,10 +27,15 @@ __all__ = [
     "HASH_SIZE",
     "FrontierState",
     "MerkleFrontier",
+    "TreeNode",
     "consistency_proof",
+    "consistency_ranges",
+    "fold_subtrees",
     "inclusion_proof",
+    "inclusion_ranges",
     "leaf_hash",
     "node_hash",
+    "perfect_subtrees",
     "root_from_leaf_hashes",
     "subtree_root",
     "verify_consistency",
@@ -130,12 +136,108 @@ def _split_point(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
+@dataclass(frozen=True, slots=True)
+class TreeNode:
+    """A perfect subtree: the ``2**level`` leaves from ``index * 2**level`` on, and its hash.
+
+    Level 0 nodes are the leaves themselves. A node exists once its last leaf
+    is in the tree, and never changes after (RFC 9162 trees only grow).
+    """
+
+    level: int
+    index: int
+    hash: bytes
+
+
+def perfect_subtrees(start: int, end: int) -> list[tuple[int, int]]:
+    """Decompose a range of the RFC 9162 tree into its perfect subtrees.
+
+    Every range MTH(D[start:end]) that RFC 9162 §2.1.1 splits a tree into
+    (and so every element of an inclusion or consistency proof) starts at a
+    multiple of a power of two at least as large as its width. Its hash is
+    then the right fold, with :func:`node_hash`, of one perfect subtree per
+    set bit of the width, largest (leftmost) first; :func:`fold_subtrees`
+    computes it.
+
+    Args:
+        start: First leaf of the range.
+        end: One past the last leaf of the range.
+
+    Returns:
+        ``(level, index)`` of each perfect subtree, left to right.
+
+    Raises:
+        ValueError: If the range is empty or not aligned as described.
+    """
+    width = end - start
+    if width <= 0 or start < 0:
+        raise ValueError(f"range [{start}, {end}) is empty")
+    if start % (1 << (width - 1).bit_length()):
+        raise ValueError(f"range [{start}, {end}) is not a subtree of an RFC 9162 tree")
+    keys: list[tuple[int, int]] = []
+    for level in range(width.bit_length() - 1, -1, -1):
+        if width >> level & 1:
+            keys.append((level, start >> level))
+            start += 1 << level
+    return keys
+
+
+def fold_subtrees(hashes: Sequence[bytes]) -> bytes:
+    """Hash a range from the hashes of its :func:`perfect_subtrees`, left to right.
+
+    The RFC's split puts the larger perfect subtree on the left at every
+    level, so the range's hash folds the subtree hashes from the right.
+
+    Args:
+        hashes: The perfect subtrees' hashes; at least one.
+
+    Returns:
+        The 32-byte hash of the range.
+    """
+    result = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        result = node_hash(left, result)
+    return result
+
+
+def inclusion_ranges(index: int, tree_size: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose hashes make up PATH(index, D[0:tree_size]) (RFC 9162 §2.1.3.1).
+
+    Walks from the root down to the leaf, taking the sibling subtree at each
+    split. Each range is one MTH(D[start:end]) of the proof, in proof order;
+    the caller hashes them from leaves or from stored subtree hashes.
+
+    Args:
+        index: The leaf to prove.
+        tree_size: The size of the tree the proof is for.
+
+    Returns:
+        ``(start, end)`` pairs, from the leaf's sibling up to the root's child.
+
+    Raises:
+        ValueError: Unless ``0 <= index < tree_size``.
+    """
+    if not 0 <= index < tree_size:
+        raise ValueError(f"no leaf {index} in a tree of size {tree_size}")
+    ranges: list[tuple[int, int]] = []
+    start, end = 0, tree_size
+    while end - start > 1:
+        middle = start + _split_point(end - start)
+        if index < middle:
+            ranges.append((middle, end))
+            end = middle
+        else:
+            ranges.append((start, middle))
+            start = middle
+    ranges.reverse()
+    return ranges
+
+
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, tree_size: int) -> list[bytes]:
     """Build the inclusion proof PATH(index, D[0:tree_size]) (RFC 9162 §2.1.3.1).
 
-    Walks from the root down to the leaf, taking the hash of the sibling
-    subtree at each split. The siblings are disjoint, so the cost is at most
-    ``tree_size`` hashes.
+    The siblings of :func:`inclusion_ranges` are disjoint, so the cost is at
+    most ``tree_size`` hashes.
 
     Args:
         leaf_hashes: The log's leaf hashes; only the first ``tree_size`` are used.
@@ -150,27 +252,47 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, tree_size: int) ->
     """
     if not 0 <= index < tree_size <= len(leaf_hashes):
         raise ValueError(f"no leaf {index} in a tree of size {tree_size}")
-    path: list[bytes] = []
-    start, end = 0, tree_size
-    while end - start > 1:
-        middle = start + _split_point(end - start)
-        if index < middle:
-            path.append(subtree_root(leaf_hashes, middle, end))
-            end = middle
-        else:
-            path.append(subtree_root(leaf_hashes, start, middle))
-            start = middle
-    path.reverse()
-    return path
+    return [subtree_root(leaf_hashes, s, e) for s, e in inclusion_ranges(index, tree_size)]
 
 
-def consistency_proof(leaf_hashes: Sequence[bytes], size1: int, size2: int) -> list[bytes]:
-    """Build the consistency proof PROOF(size1, D[0:size2]) (RFC 9162 §2.1.4.1).
+def consistency_ranges(size1: int, size2: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose hashes make up PROOF(size1, D[0:size2]) (RFC 9162 §2.1.4.1).
 
     An iterative form of the RFC's SUBPROOF(m, D[n], b): descend towards the
     last leaf of the old tree, recording the sibling subtree at each split;
     if the descent ends inside a subtree that was not part of the old tree's
-    own decomposition (``b`` false), that subtree's hash is needed too.
+    own decomposition (``b`` false), that subtree is needed too.
+
+    Args:
+        size1: Size of the older tree.
+        size2: Size of the newer tree.
+
+    Returns:
+        ``(start, end)`` pairs in proof order; empty when the sizes are equal.
+
+    Raises:
+        ValueError: Unless ``0 < size1 <= size2``.
+    """
+    if not 0 < size1 <= size2:
+        raise ValueError(f"no consistency proof from size {size1} to size {size2}")
+    ranges: list[tuple[int, int]] = []
+    start, end, is_old_subtree = 0, size2, True
+    while size1 != end:
+        middle = start + _split_point(end - start)
+        if size1 <= middle:
+            ranges.append((middle, end))
+            end = middle
+        else:
+            ranges.append((start, middle))
+            start, is_old_subtree = middle, False
+    if not is_old_subtree:
+        ranges.append((start, end))
+    ranges.reverse()
+    return ranges
+
+
+def consistency_proof(leaf_hashes: Sequence[bytes], size1: int, size2: int) -> list[bytes]:
+    """Build the consistency proof PROOF(size1, D[0:size2]) (RFC 9162 §2.1.4.1).
 
     Args:
         leaf_hashes: The log's leaf hashes; only the first ``size2`` are used.
@@ -178,27 +300,15 @@ def consistency_proof(leaf_hashes: Sequence[bytes], size1: int, size2: int) -> l
         size2: Size of the newer tree.
 
     Returns:
-        The consistency path; empty when the sizes are equal.
+        The consistency path (see :func:`consistency_ranges`); empty when the
+        sizes are equal.
 
     Raises:
         ValueError: Unless ``0 < size1 <= size2 <= len(leaf_hashes)``.
     """
     if not 0 < size1 <= size2 <= len(leaf_hashes):
         raise ValueError(f"no consistency proof from size {size1} to size {size2}")
-    path: list[bytes] = []
-    start, end, is_old_subtree = 0, size2, True
-    while size1 - start != end - start:
-        middle = start + _split_point(end - start)
-        if size1 <= middle:
-            path.append(subtree_root(leaf_hashes, middle, end))
-            end = middle
-        else:
-            path.append(subtree_root(leaf_hashes, start, middle))
-            start, is_old_subtree = middle, False
-    if not is_old_subtree:
-        path.append(subtree_root(leaf_hashes, start, end))
-    path.reverse()
-    return path
+    return [subtree_root(leaf_hashes, s, e) for s, e in consistency_ranges(size1, size2)]
 
 
 def verify_inclusion(
@@ -431,6 +541,59 @@ class MerkleFrontier:
         for value in leaf_hashes:
             self.append(value)
 
+    def grow(self, leaf_hashes: Iterable[bytes]) -> list[TreeNode]:
+        """Add leaves to the right of the tree and return the interior nodes they complete.
+
+        Each carry of :meth:`append` completes one perfect subtree; these are
+        what a store of the tree's levels keeps, so that a proof needs only
+        O(log n) stored hashes (leaves, level 0, are not returned).
+
+        Args:
+            leaf_hashes: The new leaves' hashes, in order.
+
+        Returns:
+            The completed nodes of level 1 and up, in the order they completed.
+
+        Raises:
+            ValueError: If any is not a 32-byte hash.
+        """
+        completed: list[TreeNode] = []
+        hashes = self._hashes
+        for value in leaf_hashes:
+            if len(value) != HASH_SIZE:
+                raise ValueError(f"leaf hash is {len(value)} bytes, not {HASH_SIZE}")
+            node, size, level, index = value, self._size, 0, self._size
+            while size & 1:
+                node = node_hash(hashes.pop(), node)
+                size, level, index = size >> 1, level + 1, index >> 1
+                completed.append(TreeNode(level, index, node))
+            hashes.append(node)
+            self._size += 1
+        return completed
+
+    @classmethod
+    def from_subtrees(cls, size: int, hashes: Sequence[bytes]) -> MerkleFrontier:
+        """Restore the frontier of a tree from the hashes of its perfect subtrees.
+
+        Args:
+            size: Number of leaves in the tree.
+            hashes: The hashes of ``perfect_subtrees(0, size)``, left to right.
+
+        Returns:
+            The frontier of that tree.
+
+        Raises:
+            TreeStateError: If the number or length of the hashes is wrong.
+        """
+        if size < 0 or len(hashes) != size.bit_count():
+            raise TreeStateError(f"a tree of size {size} needs {size.bit_count()} frontier hashes")
+        if any(len(value) != HASH_SIZE for value in hashes):
+            raise TreeStateError(f"a frontier hash is not {HASH_SIZE} bytes")
+        frontier = cls()
+        frontier._hashes = list(hashes)
+        frontier._size = size
+        return frontier
+
     def root(self) -> bytes:
         """Compute the tree's root hash, MTH of all its leaves (RFC 9162 §2.1.1).
 
@@ -439,12 +602,7 @@ class MerkleFrontier:
         """
         if not self._hashes:
             return EMPTY_ROOT
-        # The RFC's split puts the larger perfect subtree on the left at every
-        # level, so the root folds the subtree roots from the right.
-        root = self._hashes[-1]
-        for left in reversed(self._hashes[:-1]):
-            root = node_hash(left, root)
-        return root
+        return fold_subtrees(self._hashes)
 
     def to_dict(self) -> FrontierState:
         """Serialize the frontier for storage.

@@ -1,5 +1,8 @@
 """The auditor's GraphQL API: search events, fetch one with its proof, get checkpoints.
 
+Proofs are read from the tree's stored levels (``gateway.audit.tree_store``):
+O(log n) rows whatever the size of the log.
+
 ``audit:read`` is required. An ``auditor`` sees every event; an ``agency``
 client sees only the events in which its own agency was asked (DESIGN.md §7);
 other roles are refused. Events are shown as logged: ``entry`` is the exact
@@ -18,19 +21,22 @@ from typing import Any
 
 import orjson
 import strawberry
+from sqlalchemy.engine import Connection
 from strawberry.types import Info
 
 from gateway.audit.canonical import encode_base64
+from gateway.audit.errors import TreeStateError
 from gateway.audit.log import AuditLog
-from gateway.audit.merkle import inclusion_proof, leaf_hash
+from gateway.audit.merkle import leaf_hash
 from gateway.audit.projection import EntryMalformed, EventProjection, project
 from gateway.audit.search_filter import AuditEventFilter, event_filter
-from gateway.audit.store import EventFilter, EventRow
+from gateway.audit.store import EventFilter, EventRow, StoredCheckpoint
 from gateway.audit.subjects import SealedSubject, ciphertext_hash
+from gateway.audit.tree_store import TreeStore
 from gateway.auth.principal import Principal, Role
 from gateway.auth.scopes import AUDIT_READ
 from gateway.context import RequestContext
-from gateway.db import run_sync
+from gateway.db import read_connection, run_sync
 from gateway.errors import BadUserInput, CredgateError, Forbidden, NotFound, ServiceUnavailable
 from gateway.schema.permissions import requires_scope
 
@@ -116,6 +122,17 @@ class AuditInclusionProof:
     leaf_hash: str
     hashes: list[str]
     checkpoint: str = strawberry.field(description="The signed note (C2SP checkpoint).")
+
+
+@strawberry.type(
+    description="An RFC 9162 consistency proof: the tree of `toSize` leaves extends the "
+    "one of `fromSize`."
+)
+class AuditConsistencyProof:
+    from_size: int
+    to_size: int
+    hashes: list[str]
+    checkpoint: str = strawberry.field(description="The signed note of `toSize` (C2SP).")
 
 
 @strawberry.type(description="The latest signed checkpoint, for witnesses.")
@@ -386,17 +403,61 @@ def _reveal(
 
 
 def _proof(audit: AuditLog, index: int) -> AuditInclusionProof | None:
-    latest = audit.store.latest_checkpoint()
-    if latest is None or index >= latest.size:
-        return None
-    leaves = audit.store.leaf_hashes(latest.size)
+    # One read transaction: the checkpoint and the nodes of its tree.
+    with read_connection(audit.store.engine) as connection:
+        latest = audit.store.latest_checkpoint(connection)
+        if latest is None or index >= latest.size:
+            return None
+        try:
+            leaf, path = TreeStore(audit.store.engine).inclusion_proof(
+                index, latest.size, connection
+            )
+        except TreeStateError as error:
+            raise _tree_unavailable(error) from error
     return AuditInclusionProof(
         index=index,
         tree_size=latest.size,
-        leaf_hash=encode_base64(leaves[index]),
-        hashes=[encode_base64(h) for h in inclusion_proof(leaves, index, latest.size)],
+        leaf_hash=encode_base64(leaf),
+        hashes=[encode_base64(h) for h in path],
         checkpoint=latest.note,
     )
+
+
+def _consistency(audit: AuditLog, from_size: int, to_size: int | None) -> AuditConsistencyProof:
+    with read_connection(audit.store.engine) as connection:
+        checkpoint = _checkpoint_of(audit, to_size, connection)
+        if not 1 <= from_size <= checkpoint.size:
+            raise BadUserInput(
+                f"'fromSize' must be 1 to {checkpoint.size}, the size of the later tree.",
+                field="fromSize",
+            )
+        tree = TreeStore(audit.store.engine)
+        try:
+            path = tree.consistency_proof(from_size, checkpoint.size, connection)
+        except TreeStateError as error:
+            raise _tree_unavailable(error) from error
+    return AuditConsistencyProof(
+        from_size=from_size,
+        to_size=checkpoint.size,
+        hashes=[encode_base64(h) for h in path],
+        checkpoint=checkpoint.note,
+    )
+
+
+def _checkpoint_of(audit: AuditLog, size: int | None, connection: Connection) -> StoredCheckpoint:
+    store = audit.store
+    checkpoint = (
+        store.latest_checkpoint(connection) if size is None else store.checkpoint(size, connection)
+    )
+    if checkpoint is None:
+        raise NotFound("No signed checkpoint yet." if size is None else f"No checkpoint {size}.")
+    return checkpoint
+
+
+def _tree_unavailable(error: TreeStateError) -> ServiceUnavailable:
+    # An integrity problem for the operator (`credgate audit verify` names it),
+    # not something the auditor can correct.
+    return ServiceUnavailable(f"The audit log cannot prove this now: {error.reason}.")
 
 
 def _load_one(audit: AuditLog, index: int, agency: str | None) -> tuple[EventRow, list[EventRow]]:
@@ -467,6 +528,18 @@ class AuditQuery:
         audit = _audit_log(info)
         await run_sync(_load_one, audit, index, agency)
         return await run_sync(_proof, audit, index)
+
+    @strawberry.field(
+        description="A consistency proof from the tree of `fromSize` leaves (a checkpoint a "
+        "witness kept) to checkpoint `toSize` (by default the latest).",
+        permission_classes=[requires_scope(AUDIT_READ)],
+    )
+    async def audit_consistency_proof(
+        self, info: Info[RequestContext, None], from_size: int, to_size: int | None = None
+    ) -> AuditConsistencyProof:
+        _scope_agency(info.context.principal)
+        audit = _audit_log(info)
+        return await run_sync(_consistency, audit, from_size, to_size)
 
     @strawberry.field(
         description="The latest signed checkpoint and the key that verifies it.",

@@ -463,16 +463,6 @@ class AuditStore:
         with read_connection(self.engine) as connection:
             return list(connection.execute(query).all())
 
-    def leaf_hashes(self, size: int) -> list[bytes]:
-        """The stored leaf hashes of the first ``size`` events (for proofs)."""
-        query = (
-            select(audit_events.c.leaf_hash)
-            .where(audit_events.c.idx < size)
-            .order_by(audit_events.c.idx)
-        )
-        with read_connection(self.engine) as connection:
-            return [bytes(value) for value in connection.execute(query).scalars()]
-
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, smallest tree first."""
         with read_connection(self.engine) as connection:
@@ -480,6 +470,12 @@ class AuditStore:
                 select(audit_checkpoints).order_by(audit_checkpoints.c.size)
             ).all()
         return [_checkpoint(row) for row in rows]
+
+    def checkpoint(self, size: int, connection: Connection) -> StoredCheckpoint | None:
+        """The checkpoint of the tree of ``size`` leaves, or ``None``, read in ``connection``."""
+        query = select(audit_checkpoints).where(audit_checkpoints.c.size == size)
+        row = connection.execute(query).first()
+        return None if row is None else _checkpoint(row)
 
     def latest_checkpoint(self, connection: Connection | None = None) -> StoredCheckpoint | None:
         """The checkpoint of the largest tree, or ``None`` before the first."""

@@ -16,6 +16,9 @@ CloudTrail ``validate-logs`` style:
     inconsistent with trusted checkpoint
                     the log does not extend a checkpoint a witness kept earlier
                     (catches a rewrite even by a holder of the signing key)
+    bad tree node   a stored hash of the tree's levels, which proofs are served
+                    from, differs from the tree rebuilt from the events, is
+                    missing, or lies beyond the latest checkpoint's tree
     projection mismatch
                     a search column or row (audit_events.officer_id, outcome,
                     kind, time_ms ..., an audit_event_agencies or audit_subjects
@@ -56,6 +59,8 @@ from gateway.audit.merkle import (
 from gateway.audit.projection import project, projection_mismatches
 from gateway.audit.receipt import receipt_message
 from gateway.audit.store import AuditStore, StoredEvent
+from gateway.audit.tree_check import stored_node_mismatches
+from gateway.audit.tree_store import TreeStore
 
 __all__ = ["Problem", "VerificationReport", "verify_log"]
 
@@ -67,6 +72,7 @@ BAD_SIGNATURE = "bad signature"
 INCONSISTENT = "inconsistent with trusted checkpoint"
 PROJECTION = "projection mismatch"
 MALFORMED = "malformed"
+BAD_TREE_NODE = "bad tree node"
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ class Problem:
         index: The entry's index (the first one, for a range).
         last_index: The last index of a range of missing entries.
         checkpoint: The tree size of the checkpoint concerned, if any.
+        node: ``(level, index)`` of the first stored tree node concerned, if any.
     """
 
     reason: str
@@ -86,6 +93,7 @@ class Problem:
     index: int | None = None
     last_index: int | None = None
     checkpoint: int | None = None
+    node: tuple[int, int] | None = None
 
     def indices(self) -> range:
         """The entry indices this problem concerns."""
@@ -99,6 +107,10 @@ class Problem:
             where = f"entries {self.index}..{self.last_index}"
         elif self.index is not None:
             where = f"entry {self.index}"
+        elif self.node is not None:
+            where = f"tree level {self.node[0]} node {self.node[1]}"
+        elif self.checkpoint is None:
+            where = "log"
         else:
             where = f"checkpoint {self.checkpoint}"
         return f"{where}: {self.reason}: {self.detail}"
@@ -178,6 +190,7 @@ def verify_log(
     if trusted_note is not None:
         _check_trusted(trusted_note, verifier, checkpoints, scan, report)
     _add_projection_problems(store, scan, report)
+    _check_tree(store, scan, report)
     report.problems.sort(key=lambda p: (p.index is None, p.index or 0, p.checkpoint or 0))
     return report
 
@@ -335,6 +348,24 @@ def _check_signatures(
                 detail = "the event and its stored hash were changed (receipt signature fails)"
                 report.problems.append(Problem(MODIFIED, detail, index=index))
     return found
+
+
+def _check_tree(store: AuditStore, scan: _Scan, report: VerificationReport) -> None:
+    """Compare the stored tree levels with the tree rebuilt from the recomputed leaves."""
+    # The integrator stores the levels with each checkpoint: they are the tree
+    # of the latest stored checkpoint (whether or not its signature holds).
+    latest = store.latest_checkpoint()
+    size = latest.size if latest is not None else 0
+    tree = TreeStore(store.engine)
+    if not tree.exists():
+        detail = "the tree's levels are not stored: run `credgate db upgrade`"
+        report.problems.append(Problem(BAD_TREE_NODE, detail))
+        return
+    # A changed event changes the rebuilt nodes above it: it is reported itself.
+    flagged = {i for problem in report.problems for i in problem.indices()}
+    for mismatch in stored_node_mismatches(tree, scan.leaves[: scan.intact], size, flagged):
+        node = (mismatch.level, mismatch.index)
+        report.problems.append(Problem(BAD_TREE_NODE, mismatch.describe(), node=node))
 
 
 def _check_trusted(

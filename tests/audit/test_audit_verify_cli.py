@@ -21,6 +21,7 @@ from gateway.audit.log import AuditLog
 from gateway.audit.merkle import leaf_hash
 from gateway.audit.receipt import receipt_message
 from gateway.audit.store import audit_checkpoints, audit_events
+from gateway.audit.tree_store import audit_tree_nodes
 from gateway.cli import main
 from gateway.db import create_db_engine
 from gateway.keys import load_keys
@@ -205,7 +206,7 @@ def test_a_rewrite_inconsistent_with_a_trusted_checkpoint(
         == 0
     )
     # Someone holding the signing key rewrites event 2, re-signs its receipt and
-    # every checkpoint: the log alone looks perfect ...
+    # every checkpoint (over rebuilt tree levels): the log alone looks perfect ...
     key = load_keys(deployment.data_dir / "keys").audit_signing.private_key
     event = _entry(deployment.engine, 2)
     event["operation"]["kind"] = "rewritten"
@@ -214,6 +215,7 @@ def test_a_rewrite_inconsistent_with_a_trusted_checkpoint(
     _store(deployment.engine, 2, event, leaf_hash=leaf, receipt_signature=signature)
     with deployment.engine.begin() as connection:
         connection.execute(delete(audit_checkpoints))
+        connection.execute(delete(audit_tree_nodes))
     assert deployment.audit.integrate_now()
     assert _verify(deployment, capsys)["ok"]
     # ... but not to a witness who kept the earlier checkpoint.

@@ -31,6 +31,7 @@ from gateway.audit.store import (
     audit_events,
     audit_subjects,
 )
+from gateway.audit.tree_store import audit_tree_nodes
 from gateway.auth.principal import Principal, Role
 from gateway.cli import main
 from gateway.db import create_db_engine
@@ -349,6 +350,7 @@ def test_a_signed_entry_without_its_outcome_is_malformed(
             )
         )
         connection.execute(delete(audit_checkpoints))
+        connection.execute(delete(audit_tree_nodes))  # the levels of the signed trees
     code, text, report = _verify(deployment, capsys)
     assert code == 1
     assert f"entry {TAMPERED}: malformed: 'outcome' is missing or not a string" in text
