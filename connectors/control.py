@@ -16,15 +16,17 @@ date, the case it is made under, the subject and the asset::
                           executed ── unfreeze / release ─▶ released
                           executed ── period ends ────────▶ expired
 
-Which datasets accept measures, and of which asset class, is declared once in
-:data:`CONTROLLED_DATASETS`; the asset class says which kinds apply and how long
-a freeze may last (SPC interpretation of the Civil Procedure Law, art. 487).
+Which datasets accept measures, and of which asset class, is declared once: by
+the ``asset_class`` of the dataset's :class:`~connectors.dataset_spec.DatasetSpec`
+in its agency kind's declaration. :data:`CONTROLLED_DATASETS` is the live view of
+those declarations; the asset class says which kinds apply and how long a
+measure may last (SPC interpretation of the Civil Procedure Law, art. 487).
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
@@ -94,6 +96,12 @@ class AssetClassSpec:
     deductible: bool
     amount_bound: bool
 
+    @property
+    def kinds(self) -> tuple[MeasureKind, ...]:
+        """Every kind of measure the class takes: place, renew, lift, and deduct if money."""
+        taken: tuple[MeasureKind, ...] = (self.placing_kind, "renew_freeze", self.lifting_kind)
+        return (*taken, "deduct") if self.deductible else taken
+
 
 ASSET_CLASS_SPECS: Mapping[AssetClass, AssetClassSpec] = MappingProxyType(
     {
@@ -108,12 +116,15 @@ ASSET_CLASS_SPECS: Mapping[AssetClass, AssetClassSpec] = MappingProxyType(
 
 @dataclass(frozen=True, slots=True)
 class ControlledDataset:
-    """A dataset whose records are assets an agency can act on.
+    """A dataset whose records are assets an agency can act on (derived, never declared).
+
+    Read from the dataset's :class:`~connectors.dataset_spec.DatasetSpec`: its
+    ``asset_class``, ``key_field`` and ``amount_field``.
 
     Attributes:
         dataset: The catalog dataset, e.g. ``bank.accounts``.
         asset_class: What its records are.
-        key_field: The field naming one asset to the agency (account number, 不动产单元号 ...).
+        key_field: The field naming one asset to the agency (account number, 不动产权证号 ...).
         amount_field: The money field bounding a freeze, if the class is amount-bound.
     """
 
@@ -128,14 +139,38 @@ class ControlledDataset:
         return ASSET_CLASS_SPECS[self.asset_class]
 
 
-CONTROLLED_DATASETS: Mapping[str, ControlledDataset] = MappingProxyType(
-    {
-        "bank.accounts": ControlledDataset("bank.accounts", "deposit", "account_number", "balance"),
-    }
-)
-"""Every dataset measures may be ordered on. Enabling measures on another
-dataset (provident-fund accounts, real-estate units, vehicles, equity) is one
-entry here plus an agency connector that implements :class:`ControlConnector`."""
+class _ControlledView(Mapping[str, ControlledDataset]):
+    """A read-only, live view of the registered datasets that declare an asset class."""
+
+    def _current(self) -> dict[str, ControlledDataset]:
+        # Deferred: the catalog's declarations import this module for AssetClass.
+        from connectors.catalog import DATASETS
+
+        found = {}
+        for name, spec in DATASETS.items():
+            if spec.asset_class is not None and spec.key_field is not None:
+                found[name] = ControlledDataset(
+                    name, spec.asset_class, spec.key_field, spec.amount_field
+                )
+        return found
+
+    def __getitem__(self, name: str) -> ControlledDataset:
+        return self._current()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+    def __repr__(self) -> str:
+        return f"CONTROLLED_DATASETS({sorted(self)})"
+
+
+CONTROLLED_DATASETS: Mapping[str, ControlledDataset] = _ControlledView()
+"""Every dataset measures may be ordered on, read from the registered kinds. Enabling
+measures on another dataset is its ``asset_class`` in its kind's declaration plus
+the agency connector's binding of those assets to its tables (``asset_bindings``)."""
 
 
 @dataclass(frozen=True, slots=True)

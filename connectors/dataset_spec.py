@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from connectors.control import ASSET_CLASS_SPECS, AssetClass
+
 __all__ = [
     "AgencyKind",
     "AgencyKindSpec",
@@ -101,6 +103,11 @@ class DatasetSpec:
         key_field: The field identifying one controllable asset (an account
             number, a certificate number, a plate), if the dataset holds assets.
         amount_field: The field holding the asset's amount or balance, if any.
+        asset_class: What class of asset its records are, if courts order control
+            measures on them (``deposit``, ``real_estate`` ...): the one declaration
+            that makes a dataset controllable. The class says which measures it
+            takes and for how long (``connectors.control.ASSET_CLASS_SPECS``);
+            ``key_field`` must be given, and ``amount_field`` for an amount-bound class.
     """
 
     name: str
@@ -112,6 +119,7 @@ class DatasetSpec:
     graphql: GraphQLShape | None = None
     key_field: str | None = None
     amount_field: str | None = None
+    asset_class: AssetClass | None = None
 
     @property
     def field_names(self) -> frozenset[str]:
@@ -136,7 +144,9 @@ class AgencyKindSpec:
         datasets: Everything agencies of this kind serve.
         connector: ``package.module:Class`` of its connector, built as
             ``Class(identity, database_url)``; imported only where the connector
-            runs (a gateway reaching the agency remotely never imports it).
+            runs (a gateway reaching the agency remotely never imports it). If
+            a dataset declares an ``asset_class``, the class binds those assets
+            to its tables in ``asset_bindings`` (connectors.control_ledger).
 
     Raises:
         ValueError: a malformed name, or a dataset that does not belong to the kind.
@@ -156,6 +166,11 @@ class AgencyKindSpec:
             _check_dataset(self.name, spec)
         if ":" not in self.connector:
             raise ValueError(f"{self.name}.connector must be 'package.module:Class'")
+
+    @property
+    def controlled(self) -> tuple[str, ...]:
+        """The datasets of this kind that take control measures (those with an asset class)."""
+        return tuple(d.name for d in self.datasets if d.asset_class is not None)
 
     def connector_class(self) -> type:
         """Import the connector class.
@@ -182,6 +197,16 @@ def _check_dataset(kind: str, spec: DatasetSpec) -> None:
         value = getattr(spec, attr)
         if value is not None and value not in names:
             raise ValueError(f"{where}: {attr} {value!r} is not one of its fields")
+    if spec.asset_class is not None:
+        rules = ASSET_CLASS_SPECS.get(spec.asset_class)
+        if rules is None:
+            raise ValueError(f"{where}: unknown asset class {spec.asset_class!r}")
+        if spec.key_field is None:
+            raise ValueError(f"{where}: a controllable dataset names its key_field")
+        if rules.amount_bound and (
+            spec.amount_field is None or spec.field(spec.amount_field).type != "money"
+        ):
+            raise ValueError(f"{where}: {spec.asset_class} needs a money amount_field")
     shape = spec.graphql
     graphql_names = [shape.field, shape.type_name, *(t for t, _ in shape.nested.values())]
     if not all(_GRAPHQL_NAME.match(n) for n in graphql_names):

@@ -3,23 +3,51 @@
 Each :class:`~connectors.catalog.AgencyKindSpec` names its connector class by
 import path; this module imports it where the connector runs (in-process demo
 agencies, ``credgate connector serve``) and builds it as
-``Class(identity, database_url)``.
+``Class(identity, database_url)``. A kind whose datasets declare an asset class
+takes control measures: its connector class binds those assets to its tables
+(``asset_bindings``, beside its adapter), and :func:`build_controlled` adds the
+measures ledger.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 
-from connectors.bank.adapter import ASSETS as BANK_ASSETS
 from connectors.catalog import KINDS
 from connectors.control_ledger import AssetBinding, ControlledConnector, MeasureLedger
 from connectors.sdk import AgencyIdentity, Connector
 
-__all__ = ["ASSET_BINDINGS", "build_connector", "build_controlled"]
+__all__ = ["asset_bindings", "build_connector", "build_controlled", "takes_measures"]
 
-ASSET_BINDINGS: Mapping[str, Mapping[str, AssetBinding]] = MappingProxyType({"bank": BANK_ASSETS})
-"""Agency kind to how its tables hold the assets measures act on (kinds that take measures)."""
+
+def takes_measures(kind: str) -> bool:
+    """Whether agencies of ``kind`` execute control measures (a dataset declares an asset class).
+
+    Raises:
+        UnknownAgencyKind: ``kind`` is not registered.
+    """
+    return bool(KINDS.get(kind).controlled)
+
+
+def asset_bindings(kind: str) -> Mapping[str, AssetBinding]:
+    """How the connector of ``kind`` holds the assets of its controllable datasets.
+
+    Raises:
+        UnknownAgencyKind: ``kind`` is not registered.
+        ValueError: the kind takes no measures, or its connector class does not bind
+            exactly the datasets the kind declares controllable.
+    """
+    spec = KINDS.get(kind)
+    declared = set(spec.controlled)
+    if not declared:
+        raise ValueError(f"agencies of kind {kind!r} take no control measures")
+    bound: Mapping[str, AssetBinding] = getattr(spec.connector_class(), "asset_bindings", {})
+    if set(bound) != declared:
+        raise ValueError(
+            f"{spec.connector}.asset_bindings binds {sorted(bound)}; "
+            f"the kind declares {sorted(declared)} controllable"
+        )
+    return bound
 
 
 def build_connector(kind: str, identity: AgencyIdentity, database_url: str) -> Connector:
@@ -45,12 +73,11 @@ def build_controlled(
     """A connector that also executes control measures, its ledger at ``ledger_url``.
 
     Raises:
-        KeyError: no connector class, or no asset bindings, for ``kind``.
-        ValueError: ``identity.kind`` is not ``kind``.
+        UnknownAgencyKind: ``kind`` is not registered.
+        ValueError: the kind takes no measures, its bindings do not match its
+            declaration, or ``identity.kind`` is not ``kind``.
     """
-    bindings = ASSET_BINDINGS.get(kind)
-    if bindings is None:
-        raise KeyError(f"agencies of kind {kind!r} take no control measures")
+    bindings = asset_bindings(kind)
     connector = build_connector(kind, identity, database_url)
     return ControlledConnector(
         connector, MeasureLedger(identity, database_url, ledger_url, bindings)

@@ -25,7 +25,7 @@ from typing import Any
 
 from connectors.catalog import KINDS
 from connectors.demo import DEMO_AGENCIES
-from connectors.registry import ASSET_BINDINGS, build_connector, build_controlled
+from connectors.registry import build_connector, build_controlled, takes_measures
 from connectors.sdk import AgencyIdentity, Connector
 from connectors.sql import read_only_sqlite_url
 from gateway.errors import ConfigError
@@ -207,7 +207,7 @@ def _connector_for(
         # The agency's own tables stay read-only; its measures ledger sits beside them.
         ledger = ledger or f"sqlite:///{path.with_suffix('.measures.sqlite')}"
     try:
-        if ledger is not None and kind in ASSET_BINDINGS:
+        if ledger is not None and takes_measures(kind):
             return build_controlled(kind, identity, url, ledger)
         return build_connector(kind, identity, url)
     except ValueError as error:

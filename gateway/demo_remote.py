@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.demo import DEMO_AGENCIES
-from connectors.registry import ASSET_BINDINGS
+from connectors.registry import takes_measures
 from connectors.sdk import AgencyIdentity
 from connectors.signing import generate_key_file, public_pem
 from gateway.agencies import DEFAULT_DEADLINE_S
@@ -117,8 +117,8 @@ def _check_port_free(identity: AgencyIdentity, port: int) -> None:
 
 
 def _measures_option(identity: AgencyIdentity, database: Path) -> list[str]:
-    """A bank keeps its control-measure ledger beside its (read-only) data, as in-process."""
-    if identity.kind not in ASSET_BINDINGS:
+    """An agency taking measures keeps its ledger beside its (read-only) data, as in-process."""
+    if not takes_measures(identity.kind):
         return []
     return ["--measures-url", f"sqlite:///{database.with_suffix('.measures.sqlite').resolve()}"]
 

@@ -7,6 +7,7 @@ The layout follows host banking systems: terse column names, dates as
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 from sqlalchemy import CHAR, BigInteger, Column, Connection, MetaData, String, Table
 
@@ -87,6 +88,7 @@ class BankConnector(SqlConnector):
 
     kind = "bank"
     served = frozenset({"bank.accounts"})
+    asset_bindings: ClassVar[Mapping[str, AssetBinding]] = ASSETS
 
     def read(
         self, connection: Connection, dataset: str, subject: Subject, query: DatasetQuery

@@ -50,6 +50,7 @@ ACCOUNTS = DatasetSpec(
     ),
     key_field="account_number",
     amount_field="balance",
+    asset_class="deposit",
 )
 
 KIND = AgencyKindSpec(

@@ -9,13 +9,16 @@ Investors and personnel are found by their certificate number (证件号码).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 from sqlalchemy import CHAR, Column, Connection, Date, MetaData, Numeric, String, Table
 
+from connectors.control_ledger import AssetBinding
 from connectors.sdk import DatasetQuery, Record, Subject
 from connectors.sql import FieldColumn, SqlConnector, coded, iso_date, money, select_fields, text
 
 __all__ = [
+    "ASSETS",
     "COMPANY_STATUS_CODES",
     "HOLDING_STATUS_CODES",
     "POST_CODES",
@@ -87,11 +90,18 @@ _POST_FIELDS: Mapping[str, FieldColumn] = {
 }
 
 
+ASSETS: Mapping[str, AssetBinding] = {
+    "market_regulation.equity": AssetBinding(qy_tzr.c.gqdjbh, qy_tzr.c.tzrzjhm),
+}
+"""A holding is frozen whole (股权冻结), by its registration id, if the subject is its investor."""
+
+
 class MarketRegulationConnector(SqlConnector):
     """Serves ``market_regulation.equity`` and ``market_regulation.posts``."""
 
     kind = "market_regulation"
     served = frozenset({"market_regulation.equity", "market_regulation.posts"})
+    asset_bindings: ClassVar[Mapping[str, AssetBinding]] = ASSETS
 
     def read(
         self, connection: Connection, dataset: str, subject: Subject, query: DatasetQuery

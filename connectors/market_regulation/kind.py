@@ -63,6 +63,7 @@ EQUITY = DatasetSpec(
     ),
     key_field="holding_id",
     amount_field="subscribed_capital",
+    asset_class="equity",
 )
 
 POSTS = DatasetSpec(

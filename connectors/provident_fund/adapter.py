@@ -8,13 +8,16 @@ yuan and dates as ``CHAR(8)`` ``YYYYMMDD``; the account state is a code.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, ClassVar
 
 from sqlalchemy import CHAR, Column, Connection, MetaData, Numeric, String, Table
 
+from connectors.control_ledger import AssetBinding
 from connectors.sdk import DatasetQuery, Record, Subject
 from connectors.sql import FieldColumn, SqlConnector, coded, iso_date, money, select_fields, text
 
-__all__ = ["ACCOUNT_STATE_CODES", "ProvidentFundConnector", "metadata"]
+__all__ = ["ACCOUNT_STATE_CODES", "ASSETS", "ProvidentFundConnector", "metadata"]
 
 metadata = MetaData()
 
@@ -48,11 +51,24 @@ _ACCOUNT_FIELDS: Mapping[str, FieldColumn] = {
 }
 
 
+def _yuan_to_cents(value: Any) -> int:
+    return int(Decimal(value) * 100)
+
+
+ASSETS: Mapping[str, AssetBinding] = {
+    "provident_fund.accounts": AssetBinding(
+        gjj_grzh.c.grzh, gjj_grzh.c.zjhm, gjj_grzh.c.grzhye, _yuan_to_cents
+    ),
+}
+"""Fund balances are frozen and deducted by personal account number (个人账号); in yuan."""
+
+
 class ProvidentFundConnector(SqlConnector):
     """Serves ``provident_fund.accounts`` for one housing fund centre."""
 
     kind = "provident_fund"
     served = frozenset({"provident_fund.accounts"})
+    asset_bindings: ClassVar[Mapping[str, AssetBinding]] = ASSETS
 
     def read(
         self, connection: Connection, dataset: str, subject: Subject, query: DatasetQuery

@@ -55,6 +55,7 @@ ACCOUNTS = DatasetSpec(
     ),
     key_field="account_number",
     amount_field="balance",
+    asset_class="provident_fund",
 )
 
 KIND = AgencyKindSpec(

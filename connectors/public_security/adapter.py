@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from typing import ClassVar
 
 from sqlalchemy import (
     CHAR,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     select,
 )
 
+from connectors.control_ledger import AssetBinding
 from connectors.sdk import DatasetQuery, Record, Subject
 from connectors.sql import (
     FieldColumn,
@@ -37,6 +39,7 @@ from connectors.sql import (
 )
 
 __all__ = [
+    "ASSETS",
     "DOCUMENT_KIND_CODES",
     "DOCUMENT_STATUS_CODES",
     "RELATION_CODES",
@@ -180,6 +183,12 @@ _PASSPORT_FIELDS: Mapping[str, FieldColumn] = {
 }
 
 
+ASSETS: Mapping[str, AssetBinding] = {
+    "public_security.vehicles": AssetBinding(jdc_jbxx.c.hphm, jdc_jbxx.c.syrzjhm),
+}
+"""A vehicle is sealed up whole (查封), by plate, if registered to the subject (所有人)."""
+
+
 class PublicSecurityConnector(SqlConnector):
     """Serves the household register, hotel stays, vehicles and exit-entry documents."""
 
@@ -192,6 +201,7 @@ class PublicSecurityConnector(SqlConnector):
             "public_security.passports",
         }
     )
+    asset_bindings: ClassVar[Mapping[str, AssetBinding]] = ASSETS
 
     def read(
         self, connection: Connection, dataset: str, subject: Subject, query: DatasetQuery

@@ -124,6 +124,7 @@ VEHICLES = DatasetSpec(
         "Motor vehicles registered to the subject.",
     ),
     key_field="plate",
+    asset_class="vehicle",
 )
 
 PASSPORTS = DatasetSpec(

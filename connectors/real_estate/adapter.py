@@ -11,6 +11,7 @@ certificate number and share, ``bdc_dyaq`` the mortgages (抵押权) and
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 from sqlalchemy import (
     CHAR,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     select,
 )
 
+from connectors.control_ledger import AssetBinding
 from connectors.sdk import DatasetQuery, Record, Subject
 from connectors.sql import (
     FieldColumn,
@@ -37,6 +39,7 @@ from connectors.sql import (
 )
 
 __all__ = [
+    "ASSETS",
     "OWNERSHIP_CODES",
     "RIGHT_STATUS_CODES",
     "RIGHT_TYPE_CODES",
@@ -141,11 +144,18 @@ _SEAL_FIELDS: Mapping[str, FieldColumn] = {
 }
 
 
+ASSETS: Mapping[str, AssetBinding] = {
+    "real_estate.rights": AssetBinding(bdc_qlr.c.bdcqzh, bdc_qlr.c.zjh),
+}
+"""A right is sealed up whole, by title certificate number, if the subject holds it (权利人)."""
+
+
 class RealEstateConnector(SqlConnector):
     """Serves ``real_estate.rights``, ``real_estate.mortgages`` and ``real_estate.seals``."""
 
     kind = "real_estate"
     served = frozenset({"real_estate.rights", "real_estate.mortgages", "real_estate.seals"})
+    asset_bindings: ClassVar[Mapping[str, AssetBinding]] = ASSETS
 
     def read(
         self, connection: Connection, dataset: str, subject: Subject, query: DatasetQuery

@@ -102,6 +102,7 @@ RIGHTS = DatasetSpec(
         "Real estate registered to the subject.",
     ),
     key_field="certificate_number",
+    asset_class="real_estate",
 )
 
 MORTGAGES = DatasetSpec(

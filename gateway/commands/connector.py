@@ -18,7 +18,7 @@ import uvicorn
 from connectors.catalog import KINDS, load_kind
 from connectors.control_ledger import ControlledConnector
 from connectors.control_testing import DelayedControls
-from connectors.registry import ASSET_BINDINGS, build_connector, build_controlled
+from connectors.registry import build_connector, build_controlled, takes_measures
 from connectors.sdk import AgencyIdentity, Connector
 from connectors.service import create_service
 from connectors.signing import (
@@ -48,7 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
         return fail(f"cannot start: {error}", 2)
     if args.simulated_latency_ms < 0:
         return fail("--simulated-latency-ms must be >= 0", 2)
-    if args.measures_url is not None and args.kind not in ASSET_BINDINGS:
+    if args.measures_url is not None and not takes_measures(args.kind):
         return fail(f"agencies of kind {args.kind} take no control measures", 2)
     connector: Connector | ControlledConnector
     try:

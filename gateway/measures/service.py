@@ -62,7 +62,7 @@ from gateway.measures.errors import (
     RulingRequired,
 )
 from gateway.measures.orders import NOTICE_TYPE, apply_report, audit_step, order_of, today
-from gateway.measures.store import MeasureRow, MeasureStore
+from gateway.measures.store import AssetUnderMeasure, MeasureRow, MeasureStore
 
 if TYPE_CHECKING:
     from gateway.services import Services
@@ -294,13 +294,9 @@ async def place_measure(context: RequestContext, order: PlaceMeasure) -> Measure
                 f"No investigation under {authority.case.case_number} returned this asset of "
                 "this subject: investigate first, then order the measure on what was found."
             )
-        existing = await run_sync(store.active_on_asset, asset_ref, [order.kind])
+        existing = await run_sync(store.active_on_asset, asset_ref, sorted(PLACING_KINDS))
         if existing is not None:
-            raise AlreadyUnderMeasure(
-                f"The asset is already under {existing.kind} {existing.id} "
-                f"({existing.status}); renew or lift that measure instead.",
-                existingMeasureId=existing.id,
-            )
+            raise _already_under(existing)
         enforcement = await run_sync(store.enforcement, authority.case.case_number)
         if controlled.spec.amount_bound:
             outstanding = await _outstanding(store, authority.case.case_number)
@@ -347,6 +343,20 @@ async def place_measure(context: RequestContext, order: PlaceMeasure) -> Measure
         updated_at=now,
     )
     return await _send(context, store, row, connector, deadline_s)
+
+
+def _already_under(existing: MeasureRow | None) -> AlreadyUnderMeasure:
+    if existing is None:  # lifted between the refusal and the look-up: the next order may pass
+        return AlreadyUnderMeasure(
+            "Another measure was being placed on the asset at the same moment; look it up in "
+            "myMeasures before ordering again.",
+            existingMeasureId=None,
+        )
+    return AlreadyUnderMeasure(
+        f"The asset is already under {existing.kind} {existing.id} "
+        f"({existing.status}); renew or lift that measure instead.",
+        existingMeasureId=existing.id,
+    )
 
 
 async def _outstanding(store: MeasureStore, case_number: str) -> int:
@@ -477,7 +487,12 @@ async def _send(
     record.measures.append(audit_step(row, "ordered"))
     # The order is on record before the agency is asked (fail closed, DESIGN.md §7).
     await context.access.before_fanout()
-    stored = await run_sync(store.insert, row)
+    try:
+        stored = await run_sync(store.insert, row)
+    except AssetUnderMeasure as taken:
+        # A concurrent order on the same asset passed the same checks and was stored
+        # first: the database's unique index decided; nothing was sent.
+        raise _refuse(context, _already_under(taken.existing)) from None
     if stored is None:
         # A concurrent retry of the same request stored it first.
         replayed = await _replayed(store, row.id, row.request_digest, row.officer_id)

@@ -39,6 +39,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -49,7 +50,9 @@ from gateway.db import metadata, read_connection
 from gateway.keys import KeySet
 
 __all__ = [
+    "ACTIVE_PLACEMENT",
     "ACTIVE_STATUSES",
+    "AssetUnderMeasure",
     "CaseEnforcement",
     "MeasureRow",
     "MeasureStore",
@@ -59,9 +62,17 @@ __all__ = [
 ]
 
 _PURPOSE = b"credgate/measures/v1"
+_PLACING = ("freeze", "seal_up", "freeze_equity")
 _NONCE = 12
 #: A placement in force, or about to be (the agency accepted it).
 ACTIVE_STATUSES = ("submitted", "accepted", "executed")
+#: The rows of placements in force or pending: at most one per asset (the unique
+#: partial index ``uq_measures_active_placement``, migration 0009_measures_unique).
+#: Spelled out in SQL because the index's predicate must be the migration's, verbatim.
+ACTIVE_PLACEMENT = (
+    "kind IN ('freeze', 'seal_up', 'freeze_equity') "
+    "AND status IN ('submitted', 'accepted', 'executed')"
+)
 
 measures = Table(
     "measures",
@@ -94,6 +105,15 @@ measures = Table(
     Index("ix_measures_case_status_until", "case_number", "status", "until"),
     Index("ix_measures_asset_ref", "asset_ref"),
     Index("ix_measures_status_updated", "status", "updated_at"),
+    # Two placements on one asset can never both be pending or in force, however
+    # concurrent the orders: the database refuses the second insert.
+    Index(
+        "uq_measures_active_placement",
+        "asset_ref",
+        unique=True,
+        sqlite_where=text(ACTIVE_PLACEMENT),
+        postgresql_where=text(ACTIVE_PLACEMENT),
+    ),
 )
 
 investigated_assets = Table(
@@ -111,6 +131,18 @@ case_enforcement = Table(
     Column("claim_cents", BigInteger, nullable=False),
     Column("presiding_officer_id", String(64)),
 )
+
+
+class AssetUnderMeasure(Exception):
+    """A placement was refused by the database: another is pending or in force on the asset.
+
+    Attributes:
+        existing: That measure (``None`` if it was lifted between the refusal and the look-up).
+    """
+
+    def __init__(self, existing: MeasureRow | None) -> None:
+        super().__init__(existing.id if existing else "an active placement")
+        self.existing = existing
 
 
 @dataclass(frozen=True)
@@ -289,7 +321,13 @@ class MeasureStore:
     # -- measures -----------------------------------------------------------------
 
     def insert(self, row: MeasureRow) -> MeasureRow | None:
-        """Store a new measure; ``None`` if its id is taken (an idempotent retry or a clash)."""
+        """Store a new measure; ``None`` if its id is taken (an idempotent retry or a clash).
+
+        Raises:
+            AssetUnderMeasure: the row places a measure on an asset that already
+                carries one pending or in force (the unique partial index decides,
+                so two concurrent orders cannot both pass).
+        """
         values = {
             k: v
             for k, v in row.__dict__.items()
@@ -301,7 +339,11 @@ class MeasureStore:
             with self.engine.begin() as connection:
                 connection.execute(insert(measures).values(**values))
         except IntegrityError:
-            return None
+            if self.get(row.id) is not None:
+                return None
+            if row.kind in _PLACING:
+                raise AssetUnderMeasure(self.active_on_asset(row.asset_ref, _PLACING)) from None
+            raise
         return row
 
     def update(self, row: MeasureRow, **changes: Any) -> MeasureRow:
