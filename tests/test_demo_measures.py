@@ -75,8 +75,13 @@ async def measure_flow(ask: Ask, document: dict[str, Any]) -> None:
     # Real estate: at most three years (SPC interpretation of the CPL, art. 487).
     ordered_on = datetime.date.fromisoformat(seal["variables"]["input"]["notice"]["date"])
     assert datetime.date.fromisoformat(held["effectiveUntil"]) > ordered_on
-    again = await ask("officer", {**seal, "variables": {"input": {
-        **seal["variables"]["input"], "requestId": "demo-seal-0002"}}})
+    again = await ask(
+        "officer",
+        {
+            **seal,
+            "variables": {"input": {**seal["variables"]["input"], "requestId": "demo-seal-0002"}},
+        },
+    )
     assert again["errors"][0]["extensions"]["code"] == "ALREADY_UNDER_MEASURE"
     assert again["errors"][0]["extensions"]["existingMeasureId"] == held["id"]
     release = (await ask("officer", examples["release_seal_example"]))["data"]["releaseSeal"]

@@ -16,8 +16,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
 
 from connectors.bank.adapter import t_acct
-from connectors.real_estate.adapter import bdc_qlr, bdc_qlxx
 from connectors.demo import DemoWorld
+from connectors.real_estate.adapter import bdc_qlr, bdc_qlxx
 from connectors.sql import read_only_sqlite_url
 from gateway.case_store import CaseEntry
 from gateway.keys import load_keys

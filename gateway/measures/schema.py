@@ -117,12 +117,22 @@ class PlaceMeasureInput:
     case_number: str
     subject: SubjectInput
     agency_id: str
-    asset_key: str = strawberry.field(description="The account number (or other asset key).")
+    asset_key: str = strawberry.field(
+        description="The asset's key as the investigation returned it: the account number, "
+        "title certificate number (不动产权证号), plate or equity registration id."
+    )
     ruling: MeasureDocumentInput | None = None
     notice: MeasureDocumentInput | None = None
-    dataset: str = "bank.accounts"
+    dataset: str = strawberry.field(
+        default="bank.accounts",
+        description="The dataset the asset was found in: bank.accounts, "
+        "provident_fund.accounts, real_estate.rights, public_security.vehicles or "
+        "market_regulation.equity.",
+    )
     amount: str | None = strawberry.field(
-        default=None, description="Yuan to freeze; by default the claim outstanding."
+        default=None,
+        description="Yuan to freeze (deposits and fund balances only: a seal or an equity "
+        "freeze takes the whole asset); by default the claim outstanding.",
     )
     until: datetime.date | None = strawberry.field(
         default=None, description="Last day in force; by default the longest the law allows."

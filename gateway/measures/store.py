@@ -342,7 +342,7 @@ class MeasureStore:
             if self.get(row.id) is not None:
                 return None
             if row.kind in _PLACING:
-                raise AssetUnderMeasure(self.active_on_asset(row.asset_ref, _PLACING)) from None
+                raise AssetUnderMeasure(self._placement_on(row.asset_ref, _PLACING)) from None
             raise
         return row
 
@@ -363,6 +363,9 @@ class MeasureStore:
 
     def active_on_asset(self, asset_ref: str, kinds: Sequence[str]) -> MeasureRow | None:
         """The placement in force (or pending) on an asset, if any."""
+        return self._placement_on(asset_ref, kinds)
+
+    def _placement_on(self, asset_ref: str, kinds: Sequence[str]) -> MeasureRow | None:
         c = measures.c
         with read_connection(self.engine) as connection:
             row = connection.execute(

@@ -1,6 +1,6 @@
-"""Fixtures for control measures through HTTP: the demo agencies with their banks taking
-measures (each test with its own ledgers), the demo cases with a claim on the first, and
-tokens of its presiding officer, a colleague assigned to it and an auditor."""
+"""Fixtures for control measures through HTTP: the demo agencies, each of a kind that takes
+measures with its ledger (each test with its own ledgers), the demo cases with a claim on
+the first, and tokens of its presiding officer, a colleague assigned to it and an auditor."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 
 from connectors.control_ledger import ControlledConnector
 from connectors.demo import DemoWorld, seed_demo_agencies
-from connectors.registry import build_controlled
+from connectors.registry import build_controlled, takes_measures
 from connectors.sdk import Connector
 from gateway.agencies import AgencyRegistry, RegisteredAgency
 from gateway.auth import scopes
@@ -171,16 +171,19 @@ class Desk:
 
 def _controlled(connector: Connector, tmp_path: Path, world: DemoWorld) -> Connector:
     identity = connector.identity
-    if identity.kind != "bank":
+    if not takes_measures(identity.kind):
         return connector
     agency = world.agency(identity.id)
     ledger = f"sqlite:///{tmp_path / f'{identity.id}.measures.sqlite'}"
-    return build_controlled("bank", identity, agency.database_url, ledger)
+    close = getattr(connector, "close", None)
+    if close is not None:
+        close()
+    return build_controlled(identity.kind, identity, agency.database_url, ledger)
 
 
 @pytest.fixture
 async def desk(gateway: Gateway, world: DemoWorld, tmp_path: Path) -> AsyncIterator[Desk]:
-    """The gateway fixture (SQLite and PostgreSQL) with demo agencies, banks taking measures."""
+    """The gateway fixture (SQLite and PostgreSQL) with demo agencies taking measures."""
     connectors = [
         _controlled(agency.build_connector(), tmp_path, world) for agency in world.agencies
     ]

@@ -53,3 +53,25 @@ def test_explain_control_refuses_an_uncontrolled_dataset(
     assert main(args) == 2
     assert "no measures are taken on tax.refunds" in capsys.readouterr().err
     assert main(["policy", "explain", "--principal-role", "officer"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("dataset", "kind", "policy_id"),
+    [
+        ("provident_fund.accounts", "freeze", "provident_fund.officer-accounts-control"),
+        ("real_estate.rights", "seal_up", "real_estate.officer-rights-control"),
+        ("public_security.vehicles", "seal_up", "public_security.officer-vehicles-control"),
+        ("market_regulation.equity", "freeze_equity", "market_regulation.officer-equity-control"),
+    ],
+)
+def test_explain_control_on_every_controlled_asset_class(
+    capsys: pytest.CaptureFixture[str], dataset: str, kind: str, policy_id: str
+) -> None:
+    args = [*OFFICER[:-1], dataset, "--measure-kind", kind]
+    assert main(args) == 0
+    permitted = _decision(capsys)
+    assert main([*args, "--no-ruling-given"]) == 0
+    no_ruling = _decision(capsys)
+    assert permitted["decision"] == "permitted"
+    assert [p["id"] for p in permitted["policies"]] == [policy_id]  # type: ignore[attr-defined]
+    assert no_ruling["decision"] == "denied"
