@@ -135,7 +135,7 @@ def test_check_names_file_line_and_reason(
 def test_check_passes_on_the_shipped_policies(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = _check(DEFAULT_POLICY_DIR, capsys)
     assert code == 0
-    assert "30 policies, all sound (sha256 " in out[-1]
+    assert "35 policies, all sound (sha256 " in out[-1]
 
 
 def test_check_rejects_unknown_files_and_a_missing_schema(
@@ -210,7 +210,7 @@ def test_reload_keeps_the_previous_set_when_the_new_one_is_broken(
     with capture_logs() as logs:
         assert policy.reload() is False
     assert policy.policy_set_hash == before
-    assert len(policy.loaded.sources) == 30
+    assert len(policy.loaded.sources) == 35
     refused = next(entry for entry in logs if entry["event"] == "policy_reload_refused")
     assert refused["kept"] == before
     assert refused["problems"][0].startswith(f"{policy_dir / 'bank.cedar'}:{line}: syntax error")
