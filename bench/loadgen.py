@@ -4,11 +4,14 @@ wrk is used when it is installed (it costs the machine far less CPU than a Pytho
 client, which matters on two cores); otherwise a small asyncio/aiohttp load
 generator does the same job. Both report requests/s and latency percentiles; the
 server's CPU per request is read from /proc for the server's process ids.
+Several URLs (one system served by several processes) are loaded round-robin,
+request by request, by the asyncio client (wrk takes one URL).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import shutil
@@ -65,7 +68,7 @@ def percentiles(latencies: Sequence[float]) -> tuple[float, float]:
 
 
 async def _asyncio_load(
-    url: str,
+    urls: Sequence[str],
     body: bytes,
     headers: dict[str, str],
     concurrency: int,
@@ -76,6 +79,7 @@ async def _asyncio_load(
     errors = marked = 0
     deadline = time.monotonic() + duration_s
     connector = aiohttp.TCPConnector(limit=concurrency)
+    rotation = itertools.cycle(urls)  # one event loop: no lock needed
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def worker() -> None:
@@ -83,6 +87,7 @@ async def _asyncio_load(
             while time.monotonic() < deadline:
                 started = time.perf_counter()
                 try:
+                    url = next(rotation)
                     async with session.post(url, data=body, headers=headers) as response:
                         answer = await response.read()
                         ok = response.status == 200
@@ -187,7 +192,7 @@ def _wrk_load(
 
 
 def run_load(
-    url: str,
+    url: str | Sequence[str],
     body: bytes,
     headers: dict[str, str],
     *,
@@ -199,13 +204,17 @@ def run_load(
 ) -> LoadResult:
     """Load ``url`` with POSTs of ``body`` at ``concurrency`` for ``duration_s`` seconds.
 
+    ``url`` may be several URLs of one system (processes behind no balancer):
+    each request goes to the next, round-robin, through the asyncio client.
+
     ``marker``: count the 200 responses whose body contains it (e.g. ``b'"errors"'``,
     so GraphQL errors, which come with status 200, are not mistaken for answers).
     """
+    urls = [url] if isinstance(url, str) else list(url)
     cpu_before = process_cpu_seconds(server_pids)
-    if prefer_wrk and shutil.which("wrk"):
+    if prefer_wrk and len(urls) == 1 and shutil.which("wrk"):
         requests, errors, seconds, p50, p99, marked = _wrk_load(
-            url, body, headers, concurrency, duration_s, marker
+            urls[0], body, headers, concurrency, duration_s, marker
         )
         # wrk counts non-2xx responses in errors.status but also in requests.
         ok = requests - errors
@@ -213,7 +222,7 @@ def run_load(
     else:
         started = time.monotonic()
         latencies, errors, marked = asyncio.run(
-            _asyncio_load(url, body, headers, concurrency, duration_s, marker)
+            _asyncio_load(urls, body, headers, concurrency, duration_s, marker)
         )
         seconds = time.monotonic() - started
         ok = len(latencies)

@@ -9,9 +9,10 @@ counted). The raw (collapsed-stack) output is summarised three ways, each in ms
 per request:
 
 * **self, by module**: the module of the innermost frame (where the CPU was);
-* **own, by project function**: each sample charged to the innermost ``gateway``
-  or ``connectors`` function on its stack, so library work (SQLAlchemy, cedarpy,
-  graphql-core) counts against the project function that called it;
+* **own, by project function**: each sample charged to the innermost ``gateway``,
+  ``connectors`` or ``bench`` (the baseline's app) function on its stack, so
+  library work (SQLAlchemy, cedarpy, graphql-core) counts against the project
+  function that called it;
 * **inclusive, by project function**: every project function on the stack.
 
 Samples whose innermost frame means waiting (the event loop in ``select``,
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
-_PROJECT = ("gateway", "connectors")
+_PROJECT = ("gateway", "connectors", "bench")  # bench: the baseline's own app
 # Innermost frames that mean "waiting in C": epoll, an idle pool worker's queue
 # get, a lock or condition wait.
 _IDLE = {
@@ -160,7 +161,7 @@ def report(profile: Profile, top: int = 15) -> str:
     ]
     for title, counter in (
         ("self time by module (where the CPU was)", profile.by_module),
-        ("own time by project function (innermost gateway/connectors frame)", profile.by_own),
+        ("own time by project function (innermost gateway/connectors/bench frame)", profile.by_own),
         ("inclusive time by project function", profile.by_inclusive),
     ):
         lines.append(f"\n  {title}:")

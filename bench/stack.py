@@ -36,6 +36,25 @@ LOAD_CPU = 1
 """The CPU of the load generator, the agencies, the direct fan-out and this driver."""
 BENCH_AGENCIES = ("bank-icbc", "tax-jiaozuo", "civil-affairs-jiaozuo", "public-security-jiaozuo")
 """One agency of each kind; the demo respondent has accounts at ICBC."""
+BENCH_QUERY = (
+    "query Investigate($caseNumber: String!, $subject: SubjectInput!) { "
+    "investigation(caseNumber: $caseNumber, subject: $subject) { caseNumber "
+    "subject { name residentId creditCode } "
+    "bankAccounts { agency { name } bank accountNumber accountType status currency "
+    "balance openedOn } "
+    "taxRefunds { agency { name } taxYear taxType amount refundAccount refundBank status } "
+    "marriageRecords { status registeredOn office spouseName spouseIdNumber } "
+    "allowanceRecords { program monthlyAmount startDate status } "
+    "household { householdNumber address headName members { name relation idNumber birthDate } } "
+    "lodgingRecords { hotel city checkIn checkOut } } }"
+)
+"""The investigation both systems get: the datasets of the four bench agencies' kinds.
+
+``gateway.demo_cases.INVESTIGATION_QUERY`` asks every demo dataset, among them
+agencies the bench does not start (real estate, provident fund, market
+regulation) and datasets the baseline does not mirror (vehicles and passports);
+the bench keeps the query it was measured with, so runs compare like with like.
+"""
 _START_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 10.0
 
@@ -88,18 +107,37 @@ class Deployment:
     """The prepared data: credgate's data dir, the agencies, the baseline's config."""
 
     data_dir: Path
-    gateway_port: int
+    gateway_port: int  # the first credgate process's (token issuer, public URL)
     baseline_port: int
     agencies: tuple[BenchAgency, ...]
     trusted_keys: tuple[Path, ...]  # gateway public keys the agencies accept
     baseline_config: Path
     officer: tuple[str, str]  # client id and secret
     example: dict[str, Any]  # the investigation query and variables
+    more_gateway_ports: tuple[int, ...] = ()  # further `credgate serve` processes
+    database_url: str | None = None  # credgate's, when not the data dir's SQLite file
 
 
-def prepare(directory: Path) -> Deployment:
-    """A seeded credgate data dir whose four agencies are remote, and the baseline's config."""
-    gateway_port, baseline_port, *ports = free_ports(2 + len(BENCH_AGENCIES))
+def prepare(directory: Path, database_url: str | None = None, gateways: int = 1) -> Deployment:
+    """A seeded credgate data dir whose four agencies are remote, and the baseline's config.
+
+    Args:
+        directory: Where everything goes (an empty directory).
+        database_url: credgate's database (e.g. a PostgreSQL schema of its own),
+            written into the data dir's ``credgate.toml`` so that every credgate
+            process and ``credgate audit verify --data-dir`` use it; default the
+            data dir's SQLite file.
+        gateways: How many ``credgate serve`` processes share that data dir and database.
+    """
+    count = 2 + len(BENCH_AGENCIES) + gateways - 1
+    gateway_port, baseline_port, *ports = free_ports(count)
+    more_gateway_ports = tuple(ports[len(BENCH_AGENCIES) :])
+    ports = ports[: len(BENCH_AGENCIES)]
+    if database_url is not None:
+        # prepare_demo keeps the lines of an existing config (it updates public_url only).
+        config = directory / "credgate" / "credgate.toml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(f'[gateway]\ndatabase_url = "{database_url}"\n', encoding="utf-8")
     setup = prepare_demo(directory / "credgate", gateway_port)
     data_dir = setup.settings.data_dir
     keys = data_dir / "keys" / "agencies"
@@ -130,7 +168,9 @@ def prepare(directory: Path) -> Deployment:
         (gateway_public, baseline_public),
         baseline_config,
         (officer["client_id"], officer["client_secret"]),
-        setup.extra["investigation_example"],
+        {"query": BENCH_QUERY, "variables": setup.extra["investigation_example"]["variables"]},
+        more_gateway_ports,
+        database_url,
     )
 
 
@@ -225,6 +265,8 @@ class Running:
     credgate_url: str
     baseline_url: str
     agency_pids: tuple[int, ...]
+    credgate_pids: tuple[int, ...] = ()  # every credgate process, the first included
+    credgate_urls: tuple[str, ...] = ()
 
 
 @contextlib.contextmanager
@@ -240,26 +282,40 @@ def running(deployment: Deployment, delay_ms: float, log_dir: Path) -> Iterator[
             )
             for agency in deployment.agencies
         )
-        credgate = processes.start("credgate", _credgate_command(deployment), SERVER_CPU)
+        # Every credgate process on the server CPU: "one core for the gateway".
+        gateway_ports = (deployment.gateway_port, *deployment.more_gateway_ports)
+        credgates = tuple(
+            processes.start(_credgate_name(n), _credgate_command(deployment, port), SERVER_CPU)
+            for n, port in enumerate(gateway_ports)
+        )
         baseline = processes.start("baseline", _baseline_command(deployment), SERVER_CPU)
         for agency in deployment.agencies:
             processes.wait_listening(f"agency-{agency.identity.id}", agency.port)
-        processes.wait_listening("credgate", deployment.gateway_port)
+        for n, port in enumerate(gateway_ports):
+            processes.wait_listening(_credgate_name(n), port)
         processes.wait_listening("baseline", deployment.baseline_port)
+        urls = tuple(f"http://127.0.0.1:{port}/graphql" for port in gateway_ports)
         yield Running(
-            credgate,
+            credgates[0],
             baseline,
-            f"http://127.0.0.1:{deployment.gateway_port}/graphql",
+            urls[0],
             f"http://127.0.0.1:{deployment.baseline_port}/graphql",
             agency_pids,
+            credgates,
+            urls,
         )
     finally:
         processes.stop_all()
 
 
-def _credgate_command(deployment: Deployment) -> list[str]:
-    data_dir, port = str(deployment.data_dir), str(deployment.gateway_port)
-    return [sys.executable, "-m", "gateway.cli", "serve", "--data-dir", data_dir, "--port", port]
+def _credgate_name(number: int) -> str:
+    return "credgate" if number == 0 else f"credgate-{number + 1}"
+
+
+def _credgate_command(deployment: Deployment, port: int) -> list[str]:
+    data_dir = str(deployment.data_dir)
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--data-dir", data_dir]
+    return [*command, "--port", str(port)]
 
 
 def _baseline_command(deployment: Deployment) -> list[str]:

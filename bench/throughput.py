@@ -19,24 +19,39 @@ credgate's ratio to the baseline, both systems' p50 over the agencies'), a soak
 of credgate at concurrency 16 with RSS samples, a py-spy profile of credgate's
 CPU per request, and the issue's targets.
 
+credgate's database is the data dir's SQLite file, or with ``--database-url
+postgresql+psycopg://...`` a fresh PostgreSQL schema, dropped at the end;
+``--gateways 2`` serves credgate from two ``credgate serve`` processes on that
+database (both on CPU 0), loaded round-robin. After the run ``credgate audit
+verify`` must find every event of the log valid (no index missing across the
+processes), or the bench fails.
+
     .venv/bin/python -m bench.throughput [--seconds 10] [--concurrency 1,16,64]
         [--delays 0,20] [--soak-seconds 300] [--profile-seconds 15] [--quick]
+        [--database-url URL] [--gateways N]
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import datetime
 import json
 import math
 import os
 import platform
+import secrets
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine, text
 
 from bench import direct_fanout, profile_report, stack
 from bench.loadgen import LoadResult, process_cpu_seconds, run_load
@@ -71,6 +86,9 @@ class Report:
     profile: str = ""
     load_before: tuple[float, ...] = ()
     load_after: tuple[float, ...] = ()
+    database: str = "SQLite"
+    gateways: int = 1
+    audit: dict[str, Any] = field(default_factory=dict)  # `credgate audit verify --json`
 
     def find(self, system: str, delay_ms: float, concurrency: int) -> LoadResult | None:
         """The result of one cell, if it was measured."""
@@ -85,8 +103,8 @@ class Target:
     """A system under load: where to send, what to send, whose CPU to count."""
 
     name: str
-    url: str
-    pid: int
+    urls: tuple[str, ...]  # one per process serving it, loaded round-robin
+    pids: tuple[int, ...]  # whose CPU is counted
     body: bytes
     headers: dict[str, str]
 
@@ -97,22 +115,23 @@ def _targets(deployment: stack.Deployment, running: stack.Running) -> list[Targe
     plain = {"Content-Type": "application/json"}
     bearer = {**plain, "Authorization": f"Bearer {stack.officer_token(deployment)}"}
     targets = [
-        Target("credgate", running.credgate_url, running.credgate_pid, body, bearer),
-        Target("baseline", running.baseline_url, running.baseline_pid, body, plain),
+        Target("credgate", running.credgate_urls, running.credgate_pids, body, bearer),
+        Target("baseline", (running.baseline_url,), (running.baseline_pid,), body, plain),
     ]
     for target in targets:
-        stack.check_answer(target.url, target.body, target.headers)
+        for url in target.urls:
+            stack.check_answer(url, target.body, target.headers)
     return targets
 
 
 def _load(target: Target, concurrency: int, seconds: float) -> LoadResult:
     return run_load(
-        target.url,
+        target.urls,
         target.body,
         target.headers,
         concurrency=concurrency,
         duration_s=seconds,
-        server_pids=[target.pid],
+        server_pids=target.pids,
         marker=ERROR_MARKER,
     )
 
@@ -157,19 +176,19 @@ def _soak(
         print(f"  soak t={sample[0]:6.0f} s  RSS {sample[1]:7.1f} MiB  {sample[2]:7.1f} req/s")
 
 
-def _profile(running: stack.Running, target: Target, seconds: float, raw: Path) -> str:
-    """Sample credgate with py-spy while it serves at concurrency 16."""
+def _profile(pid: int, target: Target, seconds: float, raw: Path) -> str:
+    """Sample one server (pid) with py-spy while it serves at concurrency 16."""
     if profile_report.py_spy() is None:
         return "profile skipped: py-spy is not installed (.venv/bin/pip install py-spy)"
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         load = pool.submit(_load, target, PROFILE_CONCURRENCY, seconds + 2)
         time.sleep(1)  # let the load reach steady state before sampling
-        profile_report.record(running.credgate_pid, seconds, raw, PROFILE_RATE)
+        profile_report.record(pid, seconds, raw, PROFILE_RATE)
         result = load.result()
     requests = round(result.rps * seconds)
     profile = profile_report.summarize(raw, requests, PROFILE_RATE)
     header = (
-        f"credgate at c={PROFILE_CONCURRENCY}, {result.rps:.0f} req/s, "
+        f"{target.name} at c={PROFILE_CONCURRENCY}, {result.rps:.0f} req/s, "
         f"/proc CPU {result.cpu_ms_per_request or 0:.2f} ms/req; py-spy {seconds:g} s "
         f"at {PROFILE_RATE} Hz, ~{requests} requests"
     )
@@ -205,10 +224,13 @@ def _run_delay(
         if delay_ms != min(args.delays):
             return
         if args.profile_seconds > 0:
-            print(f"\nprofiling credgate for {args.profile_seconds:g} s", flush=True)
-            credgate = _targets(deployment, running)[0]
+            print(f"\nprofiling credgate and the baseline for {args.profile_seconds:g} s each")
+            credgate, baseline = _targets(deployment, running)
             raw = work / "credgate-profile.txt"
-            report.profile = _profile(running, credgate, args.profile_seconds, raw)
+            report.profile = _profile(running.credgate_pid, credgate, args.profile_seconds, raw)
+            raw = work / "baseline-profile.txt"
+            profile = _profile(running.baseline_pid, baseline, args.profile_seconds, raw)
+            report.profile += "\n\n" + profile
         if args.soak_seconds > 0:
             print(f"\nsoak: credgate at c={SOAK_CONCURRENCY} for {args.soak_seconds:g} s")
             _soak(deployment, running, args.soak_seconds, report)
@@ -259,6 +281,14 @@ def targets(report: Report) -> list[str]:
     if credgate and base:
         ratio = credgate.rps / base.rps
         checks.append((f"c=16, 0 ms: credgate rps / baseline = {ratio:.2f} (>= 0.6)", ratio >= 0.6))
+        if credgate.cpu_ms_per_request and base.cpu_ms_per_request:
+            # Issue 14: the gateway's CPU per investigation beside the plain peer's.
+            cpu = credgate.cpu_ms_per_request / base.cpu_ms_per_request
+            text = (
+                f"c=16, 0 ms: credgate CPU {credgate.cpu_ms_per_request:.2f} ms / baseline "
+                f"{base.cpu_ms_per_request:.2f} ms per request = {cpu:.2f} (<= 1.5, issue 14)"
+            )
+            checks.append((text, cpu <= 1.5))
     slow, agencies = report.find("credgate", 20, 1), report.find(direct_fanout.SYSTEM, 20, 1)
     if slow and agencies and agencies.p50_ms:
         # The agencies take well over their nominal 20 ms here (see bench/README.md):
@@ -270,6 +300,12 @@ def targets(report: Report) -> list[str]:
                 f"{agencies.p50_ms:.2f} ms = {ratio:.2f} (<= 1.2); "
                 f"for information {slow.p50_ms / 20:.2f} x the nominal 20 ms",
                 ratio <= 1.2,
+            )
+        )
+        checks.append(
+            (
+                f"c=1, 20 ms: credgate p50 / agencies' p50 = {ratio:.2f} (<= 1.15, issue 14)",
+                ratio <= 1.15,
             )
         )
     for delay in sorted({row.delay_ms for row in report.rows}):
@@ -299,6 +335,7 @@ def _flat(soak: list[tuple[float, float, float]]) -> tuple[str, bool]:
 def _print(report: Report) -> None:
     print(f"\nbench.throughput  {report.started}  {report.machine}")
     print(f"pinning: {report.pinning}")
+    print(f"credgate: {report.gateways} process(es) on {report.database}")
     print(f"load average before {report.load_before}, after {report.load_after}\n")
     print(table(report))
     if report.soak:
@@ -306,6 +343,12 @@ def _print(report: Report) -> None:
         print(f"\nsoak RSS (MiB) of credgate at c={SOAK_CONCURRENCY}: {samples}")
     if report.profile:
         print(f"\n{report.profile}")
+    if report.audit:
+        audit = report.audit
+        print(
+            f"\naudit verify after the run: {audit['valid']}/{audit['entries']} entries valid, "
+            f"{audit['checkpoints']} checkpoints, {len(audit['problems'])} problems"
+        )
     print("\ntargets:")
     print("\n".join(targets(report)) or "  (none measured with these options)")
 
@@ -351,7 +394,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--keep", type=Path, default=None, help="work dir to keep (logs, data)")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="PostgreSQL server for credgate (a fresh schema, dropped after); default SQLite",
+    )
+    parser.add_argument("--gateways", type=int, default=1, help="credgate processes (>= 1)")
     args = parser.parse_args(argv)
+    if args.gateways < 1:
+        parser.error("--gateways must be at least 1")
     args.concurrency = [int(c) for c in args.concurrency]
     soak, profile = (30.0, 5.0) if args.quick else (300.0, 15.0)
     # An explicit --soak-seconds or --profile-seconds wins over --quick (0 skips it).
@@ -362,16 +413,69 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+@contextlib.contextmanager
+def _database(server_url: str | None) -> Iterator[str | None]:
+    """credgate's database URL for this run: a fresh PostgreSQL schema, dropped after."""
+    if server_url is None:
+        yield None
+        return
+    schema = f"bench_throughput_{secrets.token_hex(4)}"
+    admin = create_engine(server_url)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in server_url else "?"
+        try:
+            yield f"{server_url}{separator}options=-csearch_path%3D{schema}"
+        finally:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+def verify_audit(deployment: stack.Deployment) -> dict[str, Any]:
+    """``credgate audit verify --json`` on credgate's data dir (and so its database).
+
+    Raises:
+        RuntimeError: the log does not verify, has an invalid or missing entry
+            (a gap in the indices is reported as missing), or is empty.
+    """
+    command = [sys.executable, "-m", "gateway.cli", "audit", "verify", "--json"]
+    command += ["--data-dir", str(deployment.data_dir)]
+    completed = subprocess.run(
+        command, cwd=stack.REPO, capture_output=True, text=True, timeout=600, check=False
+    )
+    try:
+        document: dict[str, Any] = json.loads(completed.stdout)
+    except ValueError:
+        raise RuntimeError(f"audit verify printed no report:\n{completed.stderr[-2000:]}") from None
+    whole = document["ok"] and document["valid"] == document["entries"] > 0
+    if completed.returncode != 0 or not whole:
+        problems = json.dumps(document.get("problems", [])[:10], ensure_ascii=False)
+        raise RuntimeError(
+            f"audit verify: {document.get('valid')}/{document.get('entries')} valid, "
+            f"exit {completed.returncode}: {problems}"
+        )
+    return document
+
+
 def run(args: argparse.Namespace, work: Path) -> Report:
-    """Prepare, measure every delay, and return the report."""
+    """Prepare, measure every delay, verify the audit log, and return the report."""
     stack.pin_self()
     (work / "logs").mkdir(parents=True, exist_ok=True)
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     report = Report(started, _machine(), _pinning(), load_before=os.getloadavg())
-    deployment = stack.prepare(work)
-    for delay_ms in args.delays:
-        _run_delay(deployment, delay_ms, args, work, report)
-    report.load_after = os.getloadavg()
+    report.gateways = args.gateways
+    with _database(args.database_url) as database_url:
+        if database_url is not None:
+            report.database = f"PostgreSQL ({database_url.rsplit('%3D', 1)[-1]}, dropped after)"
+        deployment = stack.prepare(work, database_url, args.gateways)
+        for delay_ms in args.delays:
+            _run_delay(deployment, delay_ms, args, work, report)
+        report.load_after = os.getloadavg()
+        print("\naudit verify (every credgate process stopped)", flush=True)
+        report.audit = verify_audit(deployment)
     return report
 
 

@@ -22,14 +22,17 @@ from typing import Any, Literal
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    ColumnElement,
     Connection,
     Date,
     DateTime,
     ForeignKey,
     Index,
     LargeBinary,
+    Select,
     String,
     Table,
+    bindparam,
     delete,
     insert,
     select,
@@ -398,18 +401,14 @@ def _insert_people(connection: Connection, entry: CaseEntry, sealer: SubjectSeal
         connection.execute(insert(case_respondents), list(sealed.values()))
 
 
-def _load_cases(
-    connection: Connection, numbers: Sequence[str], sealer: SubjectSealer
-) -> list[Case]:
-    if not numbers:
-        return []
-    # One round trip: every investigation waits for this look-up before its
-    # fan-out, and a case has few officers and respondents, so the joined rows
-    # (officers x respondents per case) stay few.
-    wanted = (
-        cases.c.case_number == numbers[0] if len(numbers) == 1 else cases.c.case_number.in_(numbers)
-    )
-    rows = connection.execute(
+def _cases_where(wanted: ColumnElement[bool]) -> Select[Any]:
+    """Cases with their court, termination, officers and respondents, in one query.
+
+    One round trip: every investigation waits for this look-up before its
+    fan-out, and a case has few officers and respondents, so the joined rows
+    (officers x respondents per case) stay few.
+    """
+    return (
         select(
             cases,
             courts.c.name.label("court_name"),
@@ -426,7 +425,24 @@ def _load_cases(
         .outerjoin(case_respondents, case_respondents.c.case_number == cases.c.case_number)
         .where(wanted)
         .order_by(cases.c.filed_on.desc(), cases.c.case_number)
-    ).all()
+    )
+
+
+# Built once: constructing the statement cost as much as running it (SQLAlchemy
+# then finds its compiled form in the engine's cache by the statement's key).
+_ONE_CASE = _cases_where(cases.c.case_number == bindparam("case_number"))
+
+
+def _load_cases(
+    connection: Connection, numbers: Sequence[str], sealer: SubjectSealer
+) -> list[Case]:
+    if not numbers:
+        return []
+    if len(numbers) == 1:
+        # Every investigation looks up one case: its statement is built once.
+        rows = connection.execute(_ONE_CASE, {"case_number": numbers[0]}).all()
+    else:
+        rows = connection.execute(_cases_where(cases.c.case_number.in_(numbers))).all()
     found: dict[str, tuple[Any, set[str], dict[str, tuple[Any, ...]]]] = {}
     for row in rows:
         _, officer_ids, named = found.setdefault(row.case_number, (row, set(), {}))

@@ -163,6 +163,62 @@ async def test_only_connection_errors_are_retried(
     assert exchanges[0].attempts == 3
 
 
+async def test_a_connection_dropped_once_is_retried_and_answered(
+    keys: Keys, fake: tuple[FakeAgency, ServerThread]
+) -> None:
+    # The first attempt fails outside tenacity; the retry through it gets the answer.
+    agency, server = fake
+    agency.mode = "ok"
+    accepted = 0
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65_536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def drop_first(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        if accepted == 1:
+            writer.close()
+            return
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", server.port)
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    proxy = await asyncio.start_server(drop_first, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    async with proxy, remote(keys, f"http://127.0.0.1:{port}", retries=2) as connector:
+        with capture_exchanges() as exchanges:
+            result = await connector.fetch(request())
+    assert result.records == answer_records(request())
+    assert exchanges[0].attempts == 2
+    assert accepted == 2
+
+
+@pytest.mark.parametrize("retries", [0, 1])
+async def test_a_dropped_connection_is_tried_retries_plus_one_times(
+    keys: Keys, retries: int
+) -> None:
+    # The first attempt runs outside tenacity, the retries through it: together
+    # exactly retries + 1 connections, and none when no retry is configured.
+    accepted = 0
+
+    async def hang_up(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        writer.close()
+
+    dropper = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = dropper.sockets[0].getsockname()[1]
+    async with dropper, remote(keys, f"http://127.0.0.1:{port}", retries=retries) as connector:
+        with capture_exchanges() as exchanges, pytest.raises(AgencyUnavailable):
+            await connector.fetch(request())
+    assert accepted == retries + 1
+    assert exchanges[0].attempts == retries + 1
+
+
 async def test_an_agency_that_never_answers_is_bounded_by_the_deadline(keys: Keys) -> None:
     # Listening but never accepting: the kernel completes the handshake and
     # buffers the request, and no answer ever comes.
