@@ -36,6 +36,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     func,
     insert,
     select,
@@ -122,6 +123,12 @@ investigated_assets = Table(
     Column("ref", String(64), primary_key=True),
     Column("case_number", String(64), ForeignKey("cases.case_number"), nullable=False),
     Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+# Built once: every investigation asks it, and building the statement cost more than
+# running it (an expanding parameter keeps one compiled form for any number of refs).
+_KNOWN_REFS = select(investigated_assets.c.ref).where(
+    investigated_assets.c.ref.in_(bindparam("refs", expanding=True))
 )
 
 case_enforcement = Table(
@@ -255,11 +262,7 @@ class MeasureStore:
         if not wanted:
             return []
         with read_connection(self.engine) as connection:
-            known = set(
-                connection.execute(
-                    select(investigated_assets.c.ref).where(investigated_assets.c.ref.in_(wanted))
-                ).scalars()
-            )
+            known = set(connection.execute(_KNOWN_REFS, {"refs": wanted}).scalars())
         return [ref for ref in wanted if ref not in known]
 
     def was_found(self, found_ref: str) -> bool:
