@@ -27,7 +27,6 @@ from connectors.random_ids import random_urlsafe
 from connectors.sdk import MalformedMessage
 from connectors.signing import (
     AgencyErrorBody,
-    BadSignature,
     MalformedEnvelope,
     TrustedKeys,
     _integer,
@@ -35,6 +34,8 @@ from connectors.signing import (
     _text,
     digest,
     now_ms,
+    open_answer,
+    open_request,
 )
 
 __all__ = [
@@ -127,9 +128,7 @@ def verify_control(token: str, trusted: TrustedKeys, *, agency_id: str) -> Signe
         MalformedEnvelope: the payload lacks a field or has one of the wrong type.
         InvalidSubject: the order's subject identifier is invalid.
     """
-    kid, body = trusted.verify(token, CONTROL_REQUEST_TYPE)
-    if body.get("agency_id") != agency_id:
-        raise BadSignature("the request is meant for another agency")
+    kid, body = open_request(token, trusted, CONTROL_REQUEST_TYPE, agency_id=agency_id)
     op = body.get("op")
     order = None
     ids: tuple[str, ...] = ()
@@ -206,11 +205,13 @@ def verify_control_response(
             agency or to another request.
         MalformedEnvelope: the payload does not have the documented shape.
     """
-    _, body = trusted.verify(token, CONTROL_RESPONSE_TYPE)
-    if body.get("agency_id") != request.agency_id:
-        raise BadSignature("the answer names another agency")
-    if body.get("request_sha256") != request.digest:
-        raise BadSignature("the answer is bound to another request")
+    body = open_answer(
+        token,
+        trusted,
+        CONTROL_RESPONSE_TYPE,
+        agency_id=request.agency_id,
+        request_digest=request.digest,
+    )
     reports = error = None
     try:
         if isinstance(body.get("reports"), list):

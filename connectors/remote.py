@@ -269,18 +269,10 @@ class RemoteConnector:
             order=order,
             measure_ids=measure_ids,
         )
-        exchange.attempts += 1
-        exchange.request_digest = signed.digest
-        exchange.response_digest = exchange.http_status = None
-        session = self._session_on_this_loop()
-        async with session.post(
-            self._control_url, data=signed.token.encode("ascii"), headers=_HEADERS
-        ) as response:
-            body = await self._read_body(response)
-            exchange.http_status = response.status
-            exchange.response_digest = hashlib.sha256(body).hexdigest()
-            media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-            return self._interpret_control(signed, response.status, media_type, body)
+        status, media_type, body = await self._post(
+            self._control_url, signed.token, signed.digest, exchange
+        )
+        return self._interpret_control(signed, status, media_type, body)
 
     def _interpret_control(
         self, signed: SignedControl, status: int, media_type: str, body: bytes
@@ -384,18 +376,25 @@ class RemoteConnector:
         signed = sign_request(
             self._key, request, agency_id=self.identity.id, deadline_s=remaining_s
         )
+        status, media_type, body = await self._post(
+            self._fetch_url, signed.token, signed.digest, exchange
+        )
+        return self._interpret(signed, status, media_type, body)
+
+    async def _post(
+        self, url: str, token: str, token_digest: str, exchange: Exchange
+    ) -> tuple[int, str, bytes]:
+        """POST one signed envelope; its status, media type and body, noted in ``exchange``."""
         exchange.attempts += 1
-        exchange.request_digest = signed.digest
+        exchange.request_digest = token_digest
         exchange.response_digest = exchange.http_status = None
         session = self._session_on_this_loop()
-        async with session.post(
-            self._fetch_url, data=signed.token.encode("ascii"), headers=_HEADERS
-        ) as response:
+        async with session.post(url, data=token.encode("ascii"), headers=_HEADERS) as response:
             body = await self._read_body(response)
             exchange.http_status = response.status
             exchange.response_digest = hashlib.sha256(body).hexdigest()
             media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-            return self._interpret(signed, response.status, media_type, body)
+            return response.status, media_type, body
 
     def _session_on_this_loop(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

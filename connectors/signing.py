@@ -59,6 +59,8 @@ __all__ = [
     "load_private_key",
     "load_public_key",
     "now_ms",
+    "open_answer",
+    "open_request",
     "public_pem",
     "sign_request",
     "sign_response",
@@ -220,6 +222,47 @@ def sign_request(
     return SignedRequest(message_id, issued, deadline, agency_id, key.kid, request, token)
 
 
+def open_request(
+    token: str, trusted: TrustedKeys, typ: str, *, agency_id: str
+) -> tuple[str, dict[str, Any]]:
+    """The signing key id and payload of a request envelope meant for ``agency_id``.
+
+    Every kind of request (fetch, control) is opened here, so the audience check
+    cannot be left out of one of them.
+
+    Raises:
+        BadSignature: see :meth:`TrustedKeys.verify`; also a request for another agency.
+        MalformedEnvelope: see :meth:`TrustedKeys.verify`.
+    """
+    kid, body = trusted.verify(token, typ)
+    if body.get("agency_id") != agency_id:
+        # Like a JWT audience (RFC 7519 §4.1.3): not ours, so not acted upon.
+        raise BadSignature("the request is meant for another agency")
+    return kid, body
+
+
+def open_answer(
+    token: str, trusted: TrustedKeys, typ: str, *, agency_id: str, request_digest: str
+) -> dict[str, Any]:
+    """The payload of an agency's answer, bound to the agency and the request asked.
+
+    Every kind of answer (fetch, control) is opened here, so the binding cannot be
+    left out of one of them.
+
+    Raises:
+        BadSignature: see :meth:`TrustedKeys.verify`; also an answer from another
+            agency or to another request.
+        MalformedEnvelope: see :meth:`TrustedKeys.verify`.
+    """
+    _, body = trusted.verify(token, typ)
+    if body.get("agency_id") != agency_id:
+        raise BadSignature("the answer names another agency")
+    # The X-Road binding: the answer commits to the exact request it answers.
+    if body.get("request_sha256") != request_digest:
+        raise BadSignature("the answer is bound to another request")
+    return body
+
+
 def verify_request(token: str, trusted: TrustedKeys, *, agency_id: str) -> SignedRequest:
     """Verify a request envelope meant for ``agency_id``; freshness is the caller's check.
 
@@ -228,10 +271,7 @@ def verify_request(token: str, trusted: TrustedKeys, *, agency_id: str) -> Signe
         MalformedEnvelope: the payload lacks a field or has one of the wrong type.
         InvalidSubject: the subject's identifier is invalid.
     """
-    kid, body = trusted.verify(token, REQUEST_TYPE)
-    if body.get("agency_id") != agency_id:
-        # Like a JWT audience (RFC 7519 §4.1.3): not ours, so not acted upon.
-        raise BadSignature("the request is meant for another agency")
+    kid, body = open_request(token, trusted, REQUEST_TYPE, agency_id=agency_id)
     try:
         request = FetchRequest.from_json(body.get("request"))
     except MalformedMessage as error:
@@ -305,12 +345,9 @@ def verify_response(token: str, trusted: TrustedKeys, *, request: SignedRequest)
             agency or to another request.
         MalformedEnvelope: the payload does not have the documented shape.
     """
-    _, body = trusted.verify(token, RESPONSE_TYPE)
-    if body.get("agency_id") != request.agency_id:
-        raise BadSignature("the answer names another agency")
-    # The X-Road binding: the answer commits to the exact request it answers.
-    if body.get("request_sha256") != request.digest:
-        raise BadSignature("the answer is bound to another request")
+    body = open_answer(
+        token, trusted, RESPONSE_TYPE, agency_id=request.agency_id, request_digest=request.digest
+    )
     result = error = None
     try:
         if "result" in body:
