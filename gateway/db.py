@@ -76,7 +76,13 @@ def create_db_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
         database = make_url(url).database
         in_memory = not database or database == ":memory:" or "mode=memory" in url
         # An in-memory database lives in one connection: SQLAlchemy picks its pool.
-        pooling = {} if in_memory else {"pool_size": pool_size, "max_overflow": pool_size}
+        # LIFO: the connection used last, whose page cache is warmest, serves next
+        # (FIFO went round all of them, each re-reading pages another had changed).
+        pooling: dict[str, Any] = (
+            {}
+            if in_memory
+            else {"pool_size": pool_size, "max_overflow": pool_size, "pool_use_lifo": True}
+        )
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **pooling
         )

@@ -41,6 +41,8 @@ async def remember_investigated_assets(
                 refs.append(store.found_ref(case_number, subject_index, asset))
     # Investigations repeat: most find what an earlier one recorded, and a read costs
     # far less than a write transaction (which on SQLite queues behind the audit log).
+    # Known recorded here: no database call at all (the common case).
+    refs = store.not_known_here(refs)
     fresh = await run_read(store.engine, store.unknown_refs, refs) if refs else []
     if fresh:
         await run_sync(store.remember_assets, case_number, fresh)

@@ -18,6 +18,7 @@ import datetime
 import hashlib
 import hmac
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -207,6 +208,7 @@ class MeasureStore:
         self._index_key = index_key
         derived = HKDF(hashes.SHA256(), 32, salt=None, info=_PURPOSE).derive(encryption_key)
         self._aead = AESGCM(derived)
+        self._recorded = _RecordedRefs(RECORDED_REFS_KEPT)
 
     @classmethod
     def from_keys(cls, engine: Engine, keys: KeySet) -> MeasureStore:
@@ -218,7 +220,7 @@ class MeasureStore:
     def ref(self, *parts: str) -> str:
         """A keyed reference (HMAC-SHA256, hex) of ``parts``; never reversible without the key."""
         message = "\x1f".join(parts).encode()
-        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._index_key, message, hashlib.sha256).hex()
 
     def asset_ref(self, agency_id: str, dataset: str, key: str) -> str:
         """The reference of one asset at one agency."""
@@ -255,6 +257,15 @@ class MeasureStore:
                     insert(investigated_assets),
                     [{"ref": r, "case_number": case_number, "seen_at": now} for r in fresh],
                 )
+        self._recorded.add(wanted)
+
+    def not_known_here(self, refs: Iterable[str]) -> list[str]:
+        """The references among ``refs`` this process has not seen recorded (no I/O).
+
+        Rows of ``investigated_assets`` are never deleted, so a reference once
+        seen recorded stays recorded; the rest may still be, by another process.
+        """
+        return self._recorded.missing(refs)
 
     def unknown_refs(self, refs: Iterable[str]) -> list[str]:
         """The references among ``refs`` not yet recorded (a read: no write lock)."""
@@ -263,6 +274,7 @@ class MeasureStore:
             return []
         with read_connection(self.engine) as connection:
             known = set(connection.execute(_KNOWN_REFS, {"refs": wanted}).scalars())
+        self._recorded.add(known)
         return [ref for ref in wanted if ref not in known]
 
     def was_found(self, found_ref: str) -> bool:
@@ -489,3 +501,35 @@ def _cases_of(officer_id: str) -> Any:
 def _aware(moment: datetime.datetime) -> datetime.datetime:
     # SQLite hands back naive datetimes; every stored time is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+#: Investigated-asset references remembered as recorded, per process (~150 bytes each).
+RECORDED_REFS_KEPT = 65_536
+
+
+class _RecordedRefs:
+    """A bounded set of references known to be in ``investigated_assets``.
+
+    Investigations repeat, and each would otherwise ask the database whether the
+    assets it returned are recorded (measured in the throughput bench: about 0.4 ms
+    of the gateway's CPU per investigation, the largest cost credgate adds after the
+    audit log). Forgetting is safe: a forgotten reference is only looked up again.
+    The oldest half is dropped when full, so the set never grows past ``kept``.
+    """
+
+    def __init__(self, kept: int) -> None:
+        self._kept = kept
+        self._refs: dict[str, None] = {}
+        self._lock = threading.Lock()
+
+    def add(self, refs: Iterable[str]) -> None:
+        with self._lock:
+            for ref in refs:
+                self._refs[ref] = None
+            if len(self._refs) > self._kept:
+                keep = list(self._refs)[len(self._refs) - self._kept // 2 :]
+                self._refs = dict.fromkeys(keep)
+
+    def missing(self, refs: Iterable[str]) -> list[str]:
+        known = self._refs  # replaced, never mutated during a trim: a consistent view
+        return [ref for ref in refs if ref not in known]
