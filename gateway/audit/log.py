@@ -66,8 +66,10 @@ class AuditLog:
         self.signer = NoteSigner(origin, keys.audit_signing.private_key)
         self._sealer = EventSealer(keys.audit_signing.private_key, self.cipher)
         self.integrator = Integrator(self.store, self.signer, checkpoint_interval_s)
+        # The committer thread appends on a connection of its own (see HeldAppender).
+        self._appender = self.store.appender()
         self.writer = GroupCommitWriter(
-            partial(commit_batch, self.store, self._sealer), self.integrator.notify
+            partial(commit_batch, self._appender, self._sealer), self.integrator.notify
         )
 
     @classmethod
@@ -111,6 +113,7 @@ class AuditLog:
     async def stop(self) -> None:
         """Commit queued events, then stop the writer and the integrator."""
         await self.writer.stop()
+        self._appender.close()  # the committer has stopped; a later append reopens it
         await self.integrator.stop()
 
     async def readiness(self) -> tuple[bool, str]:

@@ -15,6 +15,8 @@ trip fewer; it still rolls back with the batch, so indices stay gapless.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -320,6 +322,10 @@ class AuditStore:
             statements.insert(cursor, batch)
         return batch
 
+    def appender(self) -> HeldAppender:
+        """A connection of its own for one thread's appends (the audit committer's)."""
+        return HeldAppender(self.engine, self._statements)
+
     def probe(self, sample: SealedBatch) -> None:
         """Check that a batch could be written now, then roll it back.
 
@@ -530,6 +536,96 @@ class AuditStore:
             .limit(limit)
         )
         return list(connection.execute(query).all())
+
+
+class HeldAppender:
+    """:meth:`AuditStore.append` on one driver connection kept between batches.
+
+    The audit committer appends twice per investigation; checking a pooled
+    connection out and in and running SQLAlchemy's transaction events around
+    each batch cost it more than the statements (measured in the throughput
+    bench: 0.08 ms of the committer's CPU per batch, a batch usually holding one
+    event). The transaction is the same as :meth:`AuditStore.append`'s:
+    ``BEGIN IMMEDIATE`` on SQLite (PostgreSQL begins one implicitly), the
+    coordinator row locked by the allocation, one commit. After any error the
+    connection is discarded (rolled back, closed) and the next batch opens a
+    fresh one. One thread at a time may use it.
+
+    Args:
+        engine: The gateway's engine (the connection comes from its pool).
+        statements: The compiled append statements.
+    """
+
+    #: Idle time after which a server connection is pinged before use, as the pool's
+    #: pre-ping would: a server restart must not fail the next batch.
+    PING_AFTER_S = 1.0
+
+    def __init__(self, engine: Engine, statements: _AppendStatements) -> None:
+        self._engine = engine
+        self._statements = statements
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+        self._connection: Any = None
+        self._used_at = 0.0
+
+    def append(self, seal: Callable[[int], SealedBatch], count: int) -> SealedBatch:
+        """As :meth:`AuditStore.append`.
+
+        Raises:
+            AuditSequenceMissing: If the coordinator row does not exist.
+            sqlalchemy.exc.SQLAlchemyError: If the database refuses the batch.
+        """
+        connection = self._connect()
+        try:
+            cursor = connection.cursor()
+            try:
+                if self._sqlite:
+                    cursor.execute("BEGIN IMMEDIATE")
+                start = self._statements.allocate_indices(cursor, count)
+                batch = seal(start)
+                self._statements.insert(cursor, batch)
+            finally:
+                cursor.close()
+            connection.commit()
+        except self._driver_error as error:
+            self._discard()
+            raise DBAPIError.instance(
+                None, None, error, self._driver_error, dialect=self._engine.dialect
+            ) from error
+        except BaseException:
+            self._discard()
+            raise
+        self._used_at = time.monotonic()
+        return batch
+
+    def close(self) -> None:
+        """Give the connection back to the pool (idempotent)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+    def _discard(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        with contextlib.suppress(Exception):  # it is being discarded either way
+            connection.rollback()
+        # Invalidated, not returned: after an error its state is unknown.
+        connection.invalidate()
+
+    def _connect(self) -> Any:
+        connection = self._connection
+        idle = time.monotonic() - self._used_at
+        if connection is not None and not self._sqlite and idle > self.PING_AFTER_S:
+            try:
+                self._engine.dialect.do_ping(connection.dbapi_connection)
+            except Exception:
+                self._discard()
+                connection = None
+        if connection is None:
+            connection = self._engine.raw_connection()
+            self._connection = connection
+        return connection
 
 
 @dataclass(frozen=True)

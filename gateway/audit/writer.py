@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -30,7 +30,6 @@ from gateway.audit.projection import project
 from gateway.audit.receipt import AuditReceipt, receipt_message
 from gateway.audit.store import (
     AgencyValues,
-    AuditStore,
     EventValues,
     MeasureValues,
     SealedBatch,
@@ -129,8 +128,14 @@ def _appended(row: EventValues) -> AppendedEvent:
     return AppendedEvent(row.idx, row.leaf_hash, receipt)
 
 
+class Appender(Protocol):
+    """Where a batch is appended: :class:`AuditStore` or its held connection."""
+
+    def append(self, seal: Callable[[int], SealedBatch], count: int) -> SealedBatch: ...
+
+
 def commit_batch(
-    store: AuditStore, sealer: EventSealer, drafts: Sequence[EventDraft]
+    store: Appender, sealer: EventSealer, drafts: Sequence[EventDraft]
 ) -> list[AppendedEvent]:
     """Append drafts in one transaction (blocking); returns them in order.
 

@@ -7,10 +7,12 @@ import threading
 from collections.abc import Sequence
 
 import pytest
+from sqlalchemy import text
 
 from gateway.access_record import AccessRecord
 from gateway.audit.events import EventDraft, RequestFacts, outcome_draft
 from gateway.audit.log import AuditLog
+from gateway.audit.store import HeldAppender
 from gateway.audit.writer import AppendedEvent, AuditUnavailable, GroupCommitWriter
 
 
@@ -130,3 +132,40 @@ async def test_submit_queues_at_once_so_the_commit_runs_while_the_caller_works()
     (event,) = await committed
     assert event.index == 0
     await writer.stop()
+
+
+async def test_the_committer_connection_is_replaced_after_a_refused_batch(audit: AuditLog) -> None:
+    (first,) = await audit.append([_draft(0)])
+    engine = audit.store.engine
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE audit_subjects RENAME TO audit_subjects_away"))
+    record = AccessRecord(subjects=["410882199201038052"])
+    refused = audit.append([outcome_draft(RequestFacts(request_id="r-refused"), record)])
+    with pytest.raises(AuditUnavailable):
+        await refused
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE audit_subjects_away RENAME TO audit_subjects"))
+
+    (after,) = await audit.append([outcome_draft(RequestFacts(request_id="r-after"), record)])
+    await audit.stop()
+    # The refused batch left nothing behind: its index went to the next event.
+    assert (first.index, after.index) == (0, 1)
+    assert audit.store.next_index() == 2
+
+
+async def test_a_committer_connection_the_server_dropped_is_replaced(
+    audit: AuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = audit.store.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("only a database server drops connections")
+    monkeypatch.setattr(HeldAppender, "PING_AFTER_S", 0.0)
+    (first,) = await audit.append([_draft(0)])
+    held = audit._appender._connection  # the committer's own connection
+    backend = held.dbapi_connection.info.backend_pid
+    with engine.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+    (after,) = await audit.append([_draft(1)])
+    await audit.stop()
+    assert (first.index, after.index) == (0, 1)
