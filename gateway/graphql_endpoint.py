@@ -110,13 +110,16 @@ class GraphQLEndpoint:
         """Handle one request and release the answer once its audit event is durable."""
         request_id = request.scope.get("state", {}).get("request_id", "")
         audit = RequestAudit(self.services.audit, request_id)
-        try:
-            response = await self._handle(request, audit)
-        except BodyTooLarge:
-            # A body that grew past the limit while streaming is a refusal too.
-            limit = self.services.settings.max_body_bytes
-            response = _request_error(f"Request body over {limit} bytes.", "PAYLOAD_TOO_LARGE", 413)
-        return await audit.seal(response)
+        with audit.under_way():
+            try:
+                response = await self._handle(request, audit)
+            except BodyTooLarge:
+                # A body that grew past the limit while streaming is a refusal too.
+                limit = self.services.settings.max_body_bytes
+                response = _request_error(
+                    f"Request body over {limit} bytes.", "PAYLOAD_TOO_LARGE", 413
+                )
+            return await audit.seal(response)
 
     async def _handle(self, request: Request, audit: RequestAudit) -> Response:
         """Authenticate, parse, execute one operation and shape the HTTP answer."""

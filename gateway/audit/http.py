@@ -10,7 +10,8 @@ in ``extensions.audit``; if the event cannot be made durable, it releases a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -51,6 +52,15 @@ class RequestAudit:
         self.facts = RequestFacts(request_id=request_id)
         self._trail: AccessTrail | None = None
         self._intent_failed = False
+
+    @contextmanager
+    def under_way(self) -> Iterator[None]:
+        """Count the request as under way until the block ends (see ``AuditLog.request``)."""
+        if self._log is None:
+            yield
+            return
+        with self._log.request():
+            yield
 
     def authenticated(self, principal: Principal) -> None:
         """The token was valid: the caller is ``principal``."""
