@@ -150,7 +150,7 @@ def test_a_bad_commit_delay_stops_the_gateway_from_starting(
     )
     engine = create_db_engine(settings.database_url)
     try:
-        with pytest.raises(ConfigError, match="audit.commit_delay_ms"):
+        with pytest.raises(ConfigError, match=r"audit\.commit_delay_ms"):
             AuditLog.from_settings(settings, engine, load_keys(settings.keys_dir))
     finally:
         engine.dispose()
