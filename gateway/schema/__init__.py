@@ -8,29 +8,19 @@ from functools import partial
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
+from gateway.schema.prepared import PreparedOperations
 from gateway.schema.root import MUTATION_TYPES, QUERY_TYPES
 from gateway.settings import GraphQLLimits
 
 # graphql-core's did_you_mean(): " Did you mean 'a', 'b' or 'c'?" (quoted names, one "?").
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
-
-# Bounded: distinct documents are few (clients send fixed queries), and an
-# attacker sending random ones must not grow memory.
-CACHE_SIZE = 256
 
 
 class CredgateSchema(strawberry.Schema):
@@ -69,16 +59,16 @@ def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
         depth_limit_rule(limits.max_depth, None),
         alias_limit_rule(limits.max_aliases),
     ]
-    # Factories, not instances: strawberry builds extensions per operation; the
+    # A factory, not an instance: strawberry builds extensions per operation; the
     # parser and validation caches are module-level LRUs shared across them.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        partial(ParserCache, maxsize=CACHE_SIZE),
-        partial(ValidationCache, maxsize=CACHE_SIZE),
-        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        partial(AddValidationRules, limit_rules),
+        partial(
+            PreparedOperations,
+            max_tokens=limits.max_tokens,
+            rules=limit_rules,
+            introspection=limits.introspection,
+        )
     ]
-    if not limits.introspection:
-        extensions.append(DisableIntrospection)
     query = merge_types("Query", tuple(t if isinstance(t, type) else t() for t in QUERY_TYPES))
     mutation = merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None
     return CredgateSchema(
