@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,14 +131,20 @@ def prepare_deployment(data_dir: Path, database_url: str, config: str = "") -> S
     return settings
 
 
-@pytest.fixture
-async def gateway(tmp_path: Path, database_url: str) -> AsyncIterator[Gateway]:
-    """A gateway on a fresh database (SQLite and PostgreSQL), lifespan running."""
-    settings = prepare_deployment(tmp_path / "data", database_url)
-    services = build_services(settings)
+@asynccontextmanager
+async def serving(settings: Settings, services: Services | None = None) -> AsyncIterator[Gateway]:
+    """The gateway of ``settings`` (its lifespan running) and an HTTP client to it."""
+    services = services if services is not None else build_services(settings)
     app = create_app(settings, services)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as http,
     ):
         yield Gateway(settings, services, app, http)
+
+
+@pytest.fixture
+async def gateway(tmp_path: Path, database_url: str) -> AsyncIterator[Gateway]:
+    """A gateway on a fresh database (SQLite and PostgreSQL), lifespan running."""
+    async with serving(prepare_deployment(tmp_path / "data", database_url)) as started:
+        yield started

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from connectors.remote import RemoteConnector
 from connectors.signing import load_private_key, load_public_key
 from gateway.agencies import build_agency_registry
-from gateway.app import create_app
 from gateway.auth import scopes
 from gateway.auth.principal import Role
 from gateway.cli import main
 from gateway.errors import ConfigError
 from gateway.keys import load_keys
-from gateway.services import build_services
-from tests.conftest import PUBLIC_URL, Gateway, prepare_deployment
+from tests.conftest import prepare_deployment, serving
 
 
 def test_keygen_writes_a_private_key_only_its_owner_reads(
@@ -70,13 +67,7 @@ async def test_agencies_query_shows_transport_and_health(tmp_path: Path, sqlite_
     public = tmp_path / "bank.pub.pem"
     assert main(["connector", "keygen", "--key", str(tmp_path / "bank.pem")]) == 0
     settings = prepare_deployment(tmp_path / "data", sqlite_url, _remote_config(public))
-    services = build_services(settings)
-    app = create_app(settings, services)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as http,
-    ):
-        gateway = Gateway(settings, services, app, http)
+    async with serving(settings) as gateway:
         officer = await gateway.token(
             *gateway.register(
                 "o", Role.OFFICER, {scopes.AGENCIES_READ}, court_id="c", officer_id="o"

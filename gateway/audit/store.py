@@ -315,12 +315,8 @@ class AuditStore:
             AuditSequenceMissing: If the coordinator row does not exist.
             sqlalchemy.exc.SQLAlchemyError: If the database refuses the batch.
         """
-        statements = self._statements
         with self.engine.begin() as connection, _driver_cursor(connection) as cursor:
-            start = statements.allocate_indices(cursor, count)
-            batch = seal(start)
-            statements.insert(cursor, batch)
-        return batch
+            return self._statements.append(cursor, seal, count)
 
     def appender(self) -> HeldAppender:
         """A connection of its own for one thread's appends (the audit committer's)."""
@@ -564,7 +560,6 @@ class HeldAppender:
         self._engine = engine
         self._statements = statements
         self._sqlite = engine.dialect.name == "sqlite"
-        self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._connection: Any = None
         self._used_at = 0.0
 
@@ -577,21 +572,15 @@ class HeldAppender:
         """
         connection = self._connect()
         try:
-            cursor = connection.cursor()
-            try:
-                if self._sqlite:
-                    cursor.execute("BEGIN IMMEDIATE")
-                start = self._statements.allocate_indices(cursor, count)
-                batch = seal(start)
-                self._statements.insert(cursor, batch)
-            finally:
-                cursor.close()
-            connection.commit()
-        except self._driver_error as error:
-            self._discard()
-            raise DBAPIError.instance(
-                None, None, error, self._driver_error, dialect=self._engine.dialect
-            ) from error
+            with _driver_errors(self._engine.dialect):
+                cursor = connection.cursor()
+                try:
+                    if self._sqlite:
+                        cursor.execute("BEGIN IMMEDIATE")  # as gateway.db begins writes
+                    batch = self._statements.append(cursor, seal, count)
+                finally:
+                    cursor.close()
+                connection.commit()
         except BaseException:
             self._discard()
             raise
@@ -706,6 +695,14 @@ class _AppendStatements:
         cursor.execute(self.advance, (start + count,))
         return start
 
+    def append(
+        self, cursor: DBAPICursor, seal: Callable[[int], SealedBatch], count: int
+    ) -> SealedBatch:
+        """Allocate ``count`` indices, then insert the batch ``seal`` builds from the first."""
+        batch = seal(self.allocate_indices(cursor, count))
+        self.insert(cursor, batch)
+        return batch
+
     def insert(self, cursor: DBAPICursor, batch: SealedBatch) -> None:
         """Insert a batch's rows."""
         _insert(cursor, self.events, batch.events)
@@ -745,15 +742,22 @@ def _driver_cursor(connection: Connection) -> Iterator[DBAPICursor]:
     IMMEDIATE`` on SQLite, commit, rollback) stays the engine's. The driver's
     errors are raised as SQLAlchemy's, as from any other statement.
     """
-    dialect = connection.dialect
-    driver_error: type[Exception] = dialect.loaded_dbapi.Error
     cursor = connection.connection.cursor()
     try:
-        yield cursor
-    except driver_error as error:
-        raise DBAPIError.instance(None, None, error, driver_error, dialect=dialect) from error
+        with _driver_errors(connection.dialect):
+            yield cursor
     finally:
         cursor.close()
+
+
+@contextmanager
+def _driver_errors(dialect: Dialect) -> Iterator[None]:
+    """Raise the driver's errors as SQLAlchemy's, as from any other statement."""
+    driver_error: type[Exception] = dialect.loaded_dbapi.Error
+    try:
+        yield
+    except driver_error as error:
+        raise DBAPIError.instance(None, None, error, driver_error, dialect=dialect) from error
 
 
 def _agencies_by_event(connection: Connection, first: int, last: int) -> dict[int, list[str]]:

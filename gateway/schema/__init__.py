@@ -8,6 +8,7 @@ from functools import partial
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
@@ -55,19 +56,16 @@ def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
     # The depth and alias rules are built once: strawberry's QueryDepthLimiter and
     # MaxAliasesLimiter make a new rule class per operation, and the validation
     # cache is keyed by the rule classes, so it would never hit.
-    limit_rules: list[type[ASTValidationRule]] = [
+    rules: tuple[type[ASTValidationRule], ...] = (
         depth_limit_rule(limits.max_depth, None),
         alias_limit_rule(limits.max_aliases),
-    ]
+    )
+    if not limits.introspection:
+        rules = (*rules, NoSchemaIntrospectionCustomRule)
     # A factory, not an instance: strawberry builds extensions per operation; the
     # parser and validation caches are module-level LRUs shared across them.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        partial(
-            PreparedOperations,
-            max_tokens=limits.max_tokens,
-            rules=limit_rules,
-            introspection=limits.introspection,
-        )
+        partial(PreparedOperations, max_tokens=limits.max_tokens, rules=rules)
     ]
     query = merge_types("Query", tuple(t if isinstance(t, type) else t() for t in QUERY_TYPES))
     mutation = merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None

@@ -17,12 +17,11 @@ parse, raises as before and is not cached.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from functools import lru_cache
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from graphql.language.parser import parse
-from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -47,23 +46,18 @@ def _validate(
 class PreparedOperations(SchemaExtension):
     """Parse with a token limit and validate with extra rules, both cached.
 
+    strawberry builds one per operation, so the schema builds ``rules`` once.
+
     Args:
         max_tokens: Most tokens a document may have (graphql-core's parser stops there).
-        rules: Validation rules beyond graphql-core's and strawberry's own.
-        introspection: Whether introspection queries are allowed.
+        rules: Validation rules beyond graphql-core's and strawberry's own (the
+            limits, and ``NoSchemaIntrospectionCustomRule`` where introspection is off).
     """
 
-    def __init__(
-        self,
-        *,
-        max_tokens: int,
-        rules: Sequence[type[ASTValidationRule]],
-        introspection: bool,
-    ) -> None:
+    def __init__(self, *, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]) -> None:
         super().__init__()
         self._max_tokens = max_tokens
-        extra = () if introspection else (NoSchemaIntrospectionCustomRule,)
-        self._rules = (*rules, *extra)
+        self._rules = rules
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 import strawberry
@@ -22,14 +21,12 @@ from sqlalchemy.engine import Engine
 from strawberry.types import Info
 
 from gateway.access_record import AgencyCall, FieldDecisionRecord, FieldOutcome
-from gateway.app import create_app
 from gateway.audit.log import AuditLog
 from gateway.audit.merkle import leaf_hash
 from gateway.auth import scopes
 from gateway.auth.principal import Role
 from gateway.context import RequestContext
-from gateway.services import build_services
-from tests.conftest import PUBLIC_URL, Gateway, prepare_deployment
+from tests.conftest import Gateway, prepare_deployment, serving
 
 # Valid resident ID numbers (GB 11643 check digits), as in the demo population.
 RESIDENT_IDS = ("410823198507142317", "41082319900101104X", "410802197712310029")
@@ -75,14 +72,8 @@ async def started_gateway(
     import gateway.schema as schema_module
 
     monkeypatch.setattr(schema_module, "QUERY_TYPES", (*schema_module.QUERY_TYPES, ProbeQuery))
-    settings = prepare_deployment(tmp_path / "data", database_url)
-    services = build_services(settings)
-    app = create_app(settings, services)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as http,
-    ):
-        yield Gateway(settings, services, app, http)
+    async with serving(prepare_deployment(tmp_path / "data", database_url)) as gateway:
+        yield gateway
 
 
 @pytest.fixture

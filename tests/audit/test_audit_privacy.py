@@ -17,20 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import structlog
 
 from connectors.demo import DEFAULT_SEED
 from connectors.demo_people import generate_population, seeded_random
-from gateway.app import create_app
 from gateway.db import create_db_engine
 from gateway.demo import DEMO_SEEDERS, demo_clients
 from gateway.demo_cases import INVESTIGATION_QUERY
 from gateway.logging import configure_logging
-from gateway.services import build_services
 from tests.audit.audit_support import audit_log, dump_database, raw_sqlite_bytes
-from tests.conftest import PUBLIC_URL, Gateway, prepare_deployment
+from tests.conftest import Gateway, prepare_deployment, serving
 
 _INVESTIGATED = 3
 
@@ -81,13 +78,8 @@ async def demo_gateway(
             document.update(seeder(settings, engine))
     finally:
         engine.dispose()
-    services = build_services(settings)
-    app = create_app(settings, services)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as http,
-    ):
-        yield DemoGateway(Gateway(settings, services, app, http), document)
+    async with serving(settings) as gateway:
+        yield DemoGateway(gateway, document)
 
 
 def _demo_resident_ids() -> list[str]:

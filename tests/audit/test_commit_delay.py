@@ -11,11 +11,9 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-import httpx
 import pytest
 
 from gateway.access_record import AccessRecord
-from gateway.app import create_app
 from gateway.audit.events import EventDraft, RequestFacts, outcome_draft
 from gateway.audit.log import AuditLog
 from gateway.audit.verify import verify_log
@@ -25,9 +23,8 @@ from gateway.auth.principal import Role
 from gateway.db import create_db_engine
 from gateway.errors import ConfigError
 from gateway.keys import load_keys
-from gateway.services import build_services
 from tests.audit.audit_support import token_for
-from tests.conftest import PUBLIC_URL, Gateway, prepare_deployment
+from tests.conftest import Gateway, prepare_deployment, serving
 
 DELAY_MS = 400
 
@@ -36,14 +33,8 @@ DELAY_MS = 400
 async def delayed(tmp_path: Path, database_url: str) -> AsyncIterator[Gateway]:
     """A gateway whose group commit waits up to DELAY_MS under concurrency."""
     config = f"[audit]\ncommit_delay_ms = {DELAY_MS}\n"
-    settings = prepare_deployment(tmp_path / "data", database_url, config)
-    services = build_services(settings)
-    app = create_app(settings, services)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as http,
-    ):
-        yield Gateway(settings, services, app, http)
+    async with serving(prepare_deployment(tmp_path / "data", database_url, config)) as gateway:
+        yield gateway
 
 
 async def _auditor(gateway: Gateway) -> str:
