@@ -168,7 +168,7 @@ async def check_authority(context: RequestContext, case_number: str, subject: Su
             raise _Refusal("NOT_RESPONDENT", Forbidden, _NOT_RESPONDENT.format(number=case_number))
     except _Refusal as refusal:
         record.refused = refusal.reason
-        raise refusal.error from None
+        raise refusal.error() from None
     now = datetime.datetime.now(datetime.UTC)
     return Authority(case, subject, respondent, officer_id, now)
 
@@ -199,7 +199,12 @@ class _Refusal(Exception):
     def __init__(self, reason: str, kind: type[CredgateError], message: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.error = kind(message, reason=reason)
+        self._kind = kind
+        self._message = message
+
+    def error(self) -> CredgateError:
+        """The error to raise; made here, so that it and the refusal hold no cycle."""
+        return self._kind(self._message, reason=self.reason)
 
 
 _UNKNOWN_CASE = (

@@ -50,7 +50,7 @@ class RequestAudit:
     def __init__(self, audit_log: AuditLog | None, request_id: str) -> None:
         self._log = audit_log
         self.facts = RequestFacts(request_id=request_id)
-        self._trail: AccessTrail | None = None
+        self._record: AccessRecord | None = None
         self._intent_failed = False
 
     @contextmanager
@@ -77,7 +77,9 @@ class RequestAudit:
 
     def attach(self, trail: AccessTrail) -> None:
         """Make ``trail.start_intent()`` append this request's intent event durably."""
-        self._trail = trail
+        # The record, not the trail: the trail holds write_intent, which holds
+        # self, and a cycle would leave the request to the cyclic collector.
+        self._record = trail.record
 
         def write_intent(record: AccessRecord) -> Awaitable[None]:
             # Drafted and queued now, so the intent states what the request had
@@ -110,7 +112,7 @@ class RequestAudit:
         """
         body = _json_body(response)
         codes = _error_codes(body)
-        record = self._trail.record if self._trail is not None else AccessRecord()
+        record = self._record if self._record is not None else AccessRecord()
         if self._intent_failed:
             codes = [*codes, AuditUnavailable.code]
         try:

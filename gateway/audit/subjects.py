@@ -99,7 +99,7 @@ class SubjectCipher:
             64 hex characters.
         """
         message = _BLIND_INDEX_DOMAIN + normalize_subject(subject).encode("utf-8")
-        return hmac.new(self._blind_index_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._blind_index_key, message, "sha256").hex()
 
     def seal(self, subject: str, index: int, position: int) -> SealedSubject:
         """Encrypt a subject for the event at ``index``.

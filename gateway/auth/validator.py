@@ -25,6 +25,9 @@ from gateway.errors import Unauthenticated
 # let a public key act as an HMAC secret) and the deprecated polymorphic EdDSA are out.
 ALLOWED_ALGORITHMS = ("Ed25519", "ES256")
 LEEWAY_S = 60
+VERIFIED_TOKENS = 4096
+"""How many verified tokens keep their signature check (a client reuses its token
+for its lifetime; the claims are still checked on every use)."""
 TOKEN_EXPIRED = "the access token expired"  # noqa: S105 - a message, not a secret
 
 
@@ -113,11 +116,30 @@ def _principal(claims: Mapping[str, Any], issuer: str) -> Principal:
     )
 
 
-class AccessTokenValidator:
-    """Turns a bearer token into a :class:`Principal` or raises :class:`InvalidToken`."""
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A token whose signature was verified with ``key``, the issuer's key ``kid`` then."""
 
-    def __init__(self, issuers: list[IssuerTrust]) -> None:
+    trust: IssuerTrust
+    kid: str
+    key: Any
+    claims: dict[str, Any]
+    principal: Principal
+
+
+class AccessTokenValidator:
+    """Turns a bearer token into a :class:`Principal` or raises :class:`InvalidToken`.
+
+    A token that verified once keeps its verdict for as long as its issuer still
+    serves the very key object that verified it: a key rotated out, replaced or
+    re-fetched makes the next use verify the signature again. Expiry, audience
+    and issuer are checked on every use.
+    """
+
+    def __init__(self, issuers: list[IssuerTrust], *, remembered: int = VERIFIED_TOKENS) -> None:
         self._issuers = {trust.issuer: trust for trust in issuers}
+        self._verified: dict[str, _Verified] = {}
+        self._remembered = remembered
         # Built once: a registry holds only the rules (it reads the clock per check).
         self._claims = {
             trust.issuer: jwt.JWTClaimsRegistry(
@@ -132,6 +154,28 @@ class AccessTokenValidator:
 
     async def validate(self, token: str) -> Principal:
         """Verify signature, type, algorithm, issuer, audience and lifetime."""
+        known = self._verified.pop(token, None)
+        if known is not None and await known.trust.keys.get(known.kid) is known.key:
+            self._check_claims(known.trust, known.claims)
+            self._verified[token] = known
+            return known.principal
+        verified = await self._verify(token)
+        if len(self._verified) >= self._remembered:
+            # Least recently used first: every use re-inserts its token at the end.
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = verified
+        return verified.principal
+
+    def _check_claims(self, trust: IssuerTrust, claims: dict[str, Any]) -> None:
+        try:
+            self._claims[trust.issuer].validate(claims)
+        except ExpiredTokenError:
+            # The signature was verified first: this is our token, only too old.
+            raise InvalidToken("token expired", TOKEN_EXPIRED) from None
+        except (JoseError, ValueError, TypeError) as error:
+            raise InvalidToken(f"{type(error).__name__}: {error}") from None
+
+    async def _verify(self, token: str) -> _Verified:
         header, unverified = _unverified_parts(token)
         _check_type(header)
         # RFC 9068 §4: the issuer must exactly match a configured one; its own JWKS
@@ -147,10 +191,8 @@ class AccessTokenValidator:
             raise InvalidToken("unknown key id")
         try:
             verified = jwt.decode(token, key, algorithms=[header["alg"]])
-            self._claims[trust.issuer].validate(verified.claims)
-        except ExpiredTokenError:
-            # The signature was verified first: this is our token, only too old.
-            raise InvalidToken("token expired", TOKEN_EXPIRED) from None
         except (JoseError, ValueError, TypeError) as error:
             raise InvalidToken(f"{type(error).__name__}: {error}") from None
-        return _principal(verified.claims, trust.issuer)
+        self._check_claims(trust, verified.claims)
+        principal = _principal(verified.claims, trust.issuer)
+        return _Verified(trust, kid, key, verified.claims, principal)

@@ -31,6 +31,7 @@ from connectors.signing import (
 from connectors.testing import DelayedConnector
 from gateway.commands.common import add_location_options, fail, settings_from
 from gateway.keys import load_signing_key
+from gateway.memory import settle_heap
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -76,6 +77,7 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_service(served, key, trusted, freshness_s=args.freshness_s, on_shutdown=close)
     logging.basicConfig(level=logging.WARNING)
     print(f"connector {identity.id} ({args.kind}) on http://{args.host}:{args.port}", flush=True)
+    settle_heap()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
 

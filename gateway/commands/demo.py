@@ -16,7 +16,7 @@ from gateway.app import create_app
 from gateway.demo import DemoSetup, prepare_demo
 from gateway.demo_remote import remote_demo_agencies
 from gateway.logging import configure_logging
-from gateway.memory import limit_malloc_arenas
+from gateway.memory import limit_malloc_arenas, settle_heap
 
 EXTRACT_TOKEN = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"  # noqa: S105 - a shell snippet, not a secret
 
@@ -70,6 +70,7 @@ class _AnnouncingServer(uvicorn.Server):
 
 def _serve_announced(app: Starlette, port: int, message: str) -> None:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    settle_heap()
     _AnnouncingServer(config, message).run()
 
 

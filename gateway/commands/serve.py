@@ -9,7 +9,7 @@ import uvicorn
 from gateway.app import create_app
 from gateway.commands.common import add_location_options, settings_from
 from gateway.logging import configure_logging
-from gateway.memory import limit_malloc_arenas
+from gateway.memory import limit_malloc_arenas, settle_heap
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -17,6 +17,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     configure_logging(settings.log_level)
     app = create_app(settings)
+    settle_heap()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
 

@@ -24,7 +24,6 @@ list. The database therefore holds
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 from dataclasses import dataclass
@@ -99,7 +98,7 @@ class SubjectSealer:
         18 characters, and must never share an index.
         """
         message = f"{id_type}:{id_number}".encode()
-        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._index_key, message, "sha256").hex()
 
     def seal(self, subject: Subject) -> SealedSubject:
         """The index, ciphertext and masked form of a subject's identifier."""

@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
+from gateway.schema.executor import ReleasingExecutionContext
 from gateway.schema.prepared import PreparedOperations
 from gateway.schema.root import MUTATION_TYPES, QUERY_TYPES
 from gateway.settings import GraphQLLimits
@@ -73,5 +74,6 @@ def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
         query=query,
         mutation=mutation,
         extensions=extensions,
+        execution_context_class=ReleasingExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=not limits.field_suggestions),
     )

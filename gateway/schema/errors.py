@@ -47,5 +47,16 @@ def classify(error: GraphQLError) -> GraphQLError:
 
 
 def classify_all(errors: list[GraphQLError] | None) -> list[dict[str, Any]]:
-    """The formatted errors of a result, each classified."""
-    return [dict(classify(error).formatted) for error in errors or []]
+    """The formatted errors of a result, each classified.
+
+    Their tracebacks are dropped once classified (an unexpected one is logged
+    with it first): a traceback holds the frames that hold the error, a
+    reference cycle that would leave the request to the cyclic collector
+    (gateway.memory).
+    """
+    formatted = [dict(classify(error).formatted) for error in errors or []]
+    for error in errors or []:
+        error.__traceback__ = None
+        if error.original_error is not None:
+            error.original_error.__traceback__ = None
+    return formatted
