@@ -102,9 +102,11 @@ async def authorize_investigation(
 ) -> Authority:
     """Validate the caller's input, then :func:`check_authority` while the intent is written.
 
+    The intent may still be on its way when this returns: ``before_fanout``
+    waits for it, and for its failure (fail closed).
+
     Raises:
         BadUserInput: an invalid case number or subject (recorded as refused).
-        AuditUnavailable: the intent could not be made durable (fail closed).
         NotFound: no such case.
         Forbidden: see :func:`check_authority`.
     """
@@ -118,17 +120,16 @@ async def authorize_investigation(
     record.case_number = number
     record.subjects = [chosen.id_number]
     # The intent (who asks about whom, under which case, for which fields) is
-    # committed while the case is looked up: both take a database round trip, and
-    # every investigation waits for them before its fan-out. The attempt is then
-    # on record even when it is refused.
+    # committed while the case is looked up and the fields are decided and
+    # planned: its fsync overlaps that work, and the fan-out waits for it
+    # (``before_fanout``). A refusal waits for it here, so the attempt is on
+    # record before the refusal is answered.
     intent = context.access.start_intent()
     try:
-        authority = await check_authority(context, number, chosen)
+        return await check_authority(context, number, chosen)
     except Exception:
         await asyncio.gather(intent, return_exceptions=True)
         raise
-    await intent
-    return authority
 
 
 async def load_case(context: RequestContext, case_number: str) -> Case | None:

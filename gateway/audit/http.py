@@ -10,6 +10,7 @@ in ``extensions.audit``; if the event cannot be made durable, it releases a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -51,6 +52,7 @@ class RequestAudit:
         self._log = audit_log
         self.facts = RequestFacts(request_id=request_id)
         self._record: AccessRecord | None = None
+        self._intent: asyncio.Future[None] | None = None
         self._intent_failed = False
 
     @contextmanager
@@ -84,10 +86,12 @@ class RequestAudit:
         def write_intent(record: AccessRecord) -> Awaitable[None]:
             # Drafted and queued now, so the intent states what the request had
             # established when it was started, and its commit runs while the
-            # request goes on (the case look-up).
+            # request goes on (the case look-up, the field decisions).
             audit_log = self._log
             draft = intent_draft(self.facts, record)
-            return self._watch_intent(None if audit_log is None else audit_log.submit([draft]))
+            committed = None if audit_log is None else audit_log.submit([draft])
+            self._intent = asyncio.ensure_future(self._watch_intent(committed))
+            return self._intent
 
         trail.write_intent = write_intent
 
@@ -110,6 +114,10 @@ class RequestAudit:
             The response with ``extensions.audit``; or, if the outcome cannot be
             made durable or the intent could not be, a 503 without data.
         """
+        if self._intent is not None:
+            # A request that failed before its fan-out may not have waited for
+            # its intent: the outcome follows it, and says if it failed.
+            await asyncio.gather(self._intent, return_exceptions=True)
         body = _json_body(response)
         codes = _error_codes(body)
         record = self._record if self._record is not None else AccessRecord()
