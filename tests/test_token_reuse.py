@@ -36,9 +36,9 @@ class SwappableKeys:
         return self.key if kid == KID else None
 
 
-def _token(key: OKPKey, *, exp_in: int = 300, **claims: object) -> str:
+def _claims(*, exp_in: int = 300, **overrides: object) -> dict[str, object]:
     now = int(time.time())
-    body = {
+    return {
         "iss": ISSUER,
         "aud": PUBLIC_URL,
         "sub": "officer-9",
@@ -48,10 +48,13 @@ def _token(key: OKPKey, *, exp_in: int = 300, **claims: object) -> str:
         "exp": now + exp_in,
         "jti": "t1",
         "role": "officer",
-        **claims,
+        **overrides,
     }
+
+
+def _token(key: OKPKey, *, exp_in: int = 300, **claims: object) -> str:
     header = {"alg": "Ed25519", "typ": "at+jwt", "kid": KID}
-    return jwt.encode(header, body, key, algorithms=["Ed25519"])
+    return jwt.encode(header, _claims(exp_in=exp_in, **claims), key, algorithms=["Ed25519"])
 
 
 def _new_key() -> OKPKey:
@@ -163,18 +166,8 @@ async def test_through_http_a_reused_token_expires_on_time(gateway: Gateway) -> 
     # Within the leeway now, past it two seconds later: the second use must fail
     # although the first one's signature check is remembered.
     key = gateway.services.keys.token_signing
-    now = int(time.time())
-    claims = {
-        "iss": PUBLIC_URL,
-        "aud": PUBLIC_URL,
-        "sub": "o-1",
-        "client_id": "cg_x",
-        "scope": "investigate",
-        "iat": now - 900,
-        "exp": now - validator_module.LEEWAY_S + 1,
-        "jti": "j-reuse",
-        "role": "officer",
-    }
+    # Our own issuer this time: the gateway fixture trusts only it.
+    claims = _claims(exp_in=-validator_module.LEEWAY_S + 1, iss=PUBLIC_URL, jti="j-reuse")
     header = {"alg": "Ed25519", "typ": "at+jwt", "kid": key.kid}
     token = jwt.encode(header, claims, key.jwk, algorithms=["Ed25519"])
     first = await gateway.graphql(token, ME)
