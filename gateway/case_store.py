@@ -311,7 +311,8 @@ class CaseStore:
 
     def case(self, case_number: str) -> Case | None:
         """The case with this number, or ``None``."""
-        with read_connection(self._engine) as connection:
+        # One joined SELECT (_ONE_CASE): consistent without a transaction.
+        with read_connection(self._engine, one_statement=True) as connection:
             found = _load_cases(connection, [case_number], self._sealer)
         return found[0] if found else None
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection
 from stdnum.cn import ric
 
 from gateway.case_store import CaseStore
@@ -150,3 +152,40 @@ def test_a_missing_file_fails_clearly(
 
     assert code == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_a_case_look_up_needs_no_transaction_and_leaves_none_behind(
+    data_dir: Path, database_url: str, tmp_path: Path
+) -> None:
+    # The one-statement look-up runs in autocommit on a server (no BEGIN and no
+    # ROLLBACK round trips); the pooled connection must come back transactional.
+    number = "(2024)豫0823执1234号"
+    path = _write(tmp_path / "cases.jsonl", [_case(number)])
+    assert main(["cases", "import", str(path), "--data-dir", str(data_dir)]) == 0
+    engine = create_db_engine(database_url, pool_size=1)
+    store = CaseStore.from_keys(engine, load_keys(data_dir / "keys"))
+    levels: list[object] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def note_level(connection: Connection, *_: Any) -> None:
+        levels.append(connection.get_execution_options().get("isolation_level"))
+
+    try:
+        case = store.case(number)
+        assert case is not None
+        assert case.case_number == number
+        server = engine.dialect.name != "sqlite"
+        if server:
+            assert levels == ["AUTOCOMMIT"]  # the SELECT alone, no BEGIN
+        else:
+            assert levels == [None, None]  # SQLite's deferred BEGIN, then the SELECT
+        with engine.connect() as connection:
+            assert connection.get_execution_options().get("isolation_level") is None
+            if server:
+                assert connection.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+            connection.execute(text("CREATE TABLE lookup_probe (x INTEGER)"))
+            connection.rollback()
+        with engine.connect() as connection:
+            assert not inspect(connection).has_table("lookup_probe")
+    finally:
+        engine.dispose()
