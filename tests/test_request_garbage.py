@@ -19,13 +19,10 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-
-from gateway.app import create_app
 from gateway.demo import prepare_demo
 from gateway.memory import GEN0_THRESHOLD
+from tests.conftest import serving
 
-PUBLIC_URL = "http://127.0.0.1:8000"
 # What a request builds on the server side; the test's own httpx client and
 # transport are not the gateway's concern.
 _SERVER_MODULES = ("gateway.", "connectors.", "graphql.", "strawberry.", "starlette.", "cedarpy")
@@ -60,34 +57,22 @@ async def test_an_investigation_and_a_refusal_leave_no_cycles(tmp_path: Path) ->
     setup = prepare_demo(tmp_path, 8000)
     document = json.loads((tmp_path / "demo.json").read_text(encoding="utf-8"))
     officer = document["clients"]["officer"]
-    app = create_app(setup.settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as http,
-    ):
-        answer = await http.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(officer["client_id"], officer["client_secret"]),
-        )
-        headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    async with serving(setup.settings) as gateway:
+        token = await gateway.token(officer["client_id"], officer["client_secret"])
         example = document["investigation_example"]
-        unknown_case = {
-            **example,
-            "variables": {**example["variables"], "caseNumber": "(2026)豫0823执9999号"},
-        }
+        unknown_case = {**example["variables"], "caseNumber": "(2026)豫0823执9999号"}
 
-        async def investigate(body: dict[str, object]) -> dict[str, object]:
-            response = await http.post("/graphql", json=body, headers=headers)
+        async def investigate(variables: dict[str, object]) -> dict[str, object]:
+            response = await gateway.graphql(token, example["query"], variables)
             assert response.status_code == 200, response.text
             result: dict[str, object] = response.json()
             return result
 
         # Warm: caches, pools and lazily built plans are start-up's, not a request's.
-        await investigate(example)
+        await investigate(example["variables"])
         await investigate(unknown_case)
         with saved_garbage() as garbage:
-            found = await investigate(example)
+            found = await investigate(example["variables"])
             refused = await investigate(unknown_case)
             gc.collect()
             left = _server_side(garbage)

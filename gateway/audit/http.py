@@ -53,7 +53,6 @@ class RequestAudit:
         self.facts = RequestFacts(request_id=request_id)
         self._record: AccessRecord | None = None
         self._intent: asyncio.Future[None] | None = None
-        self._intent_failed = False
 
     @contextmanager
     def under_way(self) -> Iterator[None]:
@@ -96,13 +95,9 @@ class RequestAudit:
         trail.write_intent = write_intent
 
     async def _watch_intent(self, committed: Awaitable[object] | None) -> None:
-        try:
-            if committed is None:
-                raise AuditUnavailable
-            await committed
-        except AuditUnavailable:
-            self._intent_failed = True
-            raise
+        if committed is None:
+            raise AuditUnavailable
+        await committed
 
     async def seal(self, response: Response) -> Response:
         """Append the outcome event, then release ``response`` with its receipt.
@@ -114,14 +109,16 @@ class RequestAudit:
             The response with ``extensions.audit``; or, if the outcome cannot be
             made durable or the intent could not be, a 503 without data.
         """
+        intent_failed = False
         if self._intent is not None:
             # A request that failed before its fan-out may not have waited for
             # its intent: the outcome follows it, and says if it failed.
-            await asyncio.gather(self._intent, return_exceptions=True)
+            (settled,) = await asyncio.gather(self._intent, return_exceptions=True)
+            intent_failed = isinstance(settled, AuditUnavailable)
         body = _json_body(response)
         codes = _error_codes(body)
         record = self._record if self._record is not None else AccessRecord()
-        if self._intent_failed:
+        if intent_failed:
             codes = [*codes, AuditUnavailable.code]
         try:
             if self._log is None:
@@ -129,7 +126,7 @@ class RequestAudit:
             (event,) = await self._log.append([outcome_draft(self.facts, record, codes)])
         except AuditUnavailable:
             return _unavailable(None)
-        if self._intent_failed:
+        if intent_failed:
             return _unavailable(event.receipt)
         extensions = body.get("extensions")
         body["extensions"] = {**(extensions if isinstance(extensions, dict) else {})}

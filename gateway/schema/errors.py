@@ -54,8 +54,9 @@ def classify_all(errors: list[GraphQLError] | None) -> list[dict[str, Any]]:
     reference cycle that would leave the request to the cyclic collector
     (gateway.memory).
     """
-    formatted = [dict(classify(error).formatted) for error in errors or []]
+    formatted = []
     for error in errors or []:
+        formatted.append(dict(classify(error).formatted))
         error.__traceback__ = None
         if error.original_error is not None:
             error.original_error.__traceback__ = None
